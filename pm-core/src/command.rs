@@ -1,0 +1,40 @@
+//! Commands a process sends: the [`Command`] trait of the generated command
+//! enum, and [`Sends`], which checks each handler's `sends(..)` at compile time.
+
+use std::fmt::Debug;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::DecodeError;
+
+/// The command enum `#[process_manager]` generates: one variant per type
+/// named in any `sends(..)`.
+pub trait Command:
+    Clone + Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// The stable name of this command's type, such as `ReserveTickets`.
+    fn command_type(&self) -> &'static str;
+
+    /// Encodes the command's payload (without its type) as JSON.
+    fn encode(&self) -> Result<Value, serde_json::Error>;
+
+    /// Decodes a command from its type and JSON payload.
+    fn decode(command_type: &str, payload: &Value) -> Result<Self, DecodeError>;
+}
+
+/// Implemented for a handler's marker type once for each command its
+/// `sends(..)` declares; `Context::send` requires it.
+#[diagnostic::on_unimplemented(
+    message = "this handler sends `{C}`, which its `#[on(..)]` or `#[timeout(..)]` does not declare",
+    label = "add `{C}` to `sends(..)` on this handler",
+    note = "a handler may send only the commands listed in its `sends(..)`"
+)]
+pub trait Sends<C> {
+    /// The process's command enum.
+    type Command;
+
+    /// Wraps the command in the process's command enum.
+    fn wrap(command: C) -> Self::Command;
+}

@@ -1,0 +1,491 @@
+//! Applies one batch of events and due timeouts to the instances they
+//! concern, producing the [`Batch`] to commit. Pure: no I/O, no clock; the
+//! engine loop and the testing kit both use it.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::command::Command;
+use crate::context::{Effects, TimeoutChange};
+use crate::event::RecordedEvent;
+use crate::process::{ProcessManager, Routed};
+use crate::store::{
+    Batch, DueTimeout, InstanceRecord, InstanceStatus, InstanceWrite, NewCommand, ParkedEvent,
+    ParkedItem, TimeoutWrite,
+};
+use crate::timeout::Timeout;
+
+/// The namespace of command ids (uuid v5).
+const COMMAND_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6d1c_53a4_0f7e_4b8e_9a51_2c3d_4e5f_6a7b);
+
+/// The current state schema version (state versioning comes with its own
+/// release; until then every state is version 1).
+pub(crate) const SCHEMA_VERSION: i32 = 1;
+
+/// What happened to the events and timeouts of a batch, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    /// Events whose handler ran.
+    pub handled: u64,
+    /// Events skipped: ignored, not correlated, for a completed instance, or
+    /// for an instance that does not exist and a handler that does not start one.
+    pub skipped: u64,
+    /// Events and timeouts that parked an instance or were held behind one.
+    pub parked: u64,
+    /// Timeouts whose handler ran.
+    pub timeouts_fired: u64,
+}
+
+/// The outcome of [`apply_batch`].
+#[derive(Debug)]
+pub(crate) struct Applied<P: ProcessManager> {
+    /// What to commit (without a checkpoint; the caller sets it).
+    pub batch: Batch,
+    /// The commands issued, typed, with their instance (for the testing kit).
+    pub commands: Vec<(String, P::Command)>,
+    /// What happened.
+    pub counts: BatchCounts,
+}
+
+/// One instance as the batch sees it.
+struct Slot<P: ProcessManager> {
+    id: P::Id,
+    loaded_version: i64,
+    status: InstanceStatus,
+    /// The typed state; `None` before the instance started.
+    state: Option<P>,
+    /// The state as it will be written.
+    json: Value,
+    /// Why the stored state could not be read, if it could not.
+    unreadable: Option<String>,
+    changed: bool,
+}
+
+/// What caused a handler call: part of each command's deterministic id.
+enum Cause<'a> {
+    Event {
+        source: &'a str,
+        event: &'a RecordedEvent,
+    },
+    Timeout {
+        kind: &'a str,
+        due_at: DateTime<Utc>,
+    },
+}
+
+impl Cause<'_> {
+    fn describe(&self) -> String {
+        match self {
+            Cause::Event { source, event } => format!(
+                "{source}@{}:{}",
+                event.position.transaction, event.position.sequence
+            ),
+            Cause::Timeout { kind, due_at } => {
+                format!("timeout:{kind}@{}", due_at.timestamp_micros())
+            }
+        }
+    }
+}
+
+struct Applier<'a, P: ProcessManager> {
+    source: &'a str,
+    now: DateTime<Utc>,
+    slots: HashMap<String, Slot<P>>,
+    /// Keys of `slots` in the order instances first changed, so the batch
+    /// is written in a stable order.
+    changed: Vec<String>,
+    timeouts: HashMap<(String, String), Option<DateTime<Utc>>>,
+    timeout_order: Vec<(String, String)>,
+    commands: Vec<NewCommand>,
+    typed_commands: Vec<(String, P::Command)>,
+    parked: Vec<ParkedEvent>,
+    counts: BatchCounts,
+}
+
+/// Applies routed events (in log order) and then due timeouts to the loaded
+/// instances.
+pub(crate) fn apply_batch<P: ProcessManager>(
+    source: &str,
+    now: DateTime<Utc>,
+    events: Vec<(RecordedEvent, Routed<P>)>,
+    due: Vec<DueTimeout>,
+    loaded: Vec<InstanceRecord>,
+) -> Applied<P> {
+    let mut applier = Applier::<P> {
+        source,
+        now,
+        slots: HashMap::with_capacity(loaded.len()),
+        changed: Vec::new(),
+        timeouts: HashMap::new(),
+        timeout_order: Vec::new(),
+        commands: Vec::new(),
+        typed_commands: Vec::new(),
+        parked: Vec::new(),
+        counts: BatchCounts::default(),
+    };
+    for record in loaded {
+        applier.insert_loaded(record);
+    }
+    for (event, routed) in events {
+        applier.apply_event(event, routed);
+    }
+    for timeout in due {
+        applier.apply_timeout(timeout);
+    }
+    applier.finish()
+}
+
+impl<P: ProcessManager> Applier<'_, P> {
+    fn insert_loaded(&mut self, record: InstanceRecord) {
+        let Ok(id) = record.id.parse::<P::Id>() else {
+            // A stored id always came from `P::Id`'s Display; if it no longer
+            // parses the id type changed, and the instance cannot be used.
+            tracing::error!(process = P::NAME, instance = %record.id, "stored instance id does not parse");
+            return;
+        };
+        let (state, unreadable) = if record.state.is_null() {
+            (None, None)
+        } else {
+            match serde_json::from_value::<P>(record.state.clone()) {
+                Ok(state) => (Some(state), None),
+                Err(error) => (None, Some(format!("stored state does not decode: {error}"))),
+            }
+        };
+        self.slots.insert(
+            record.id.clone(),
+            Slot {
+                id,
+                loaded_version: record.version,
+                status: record.status,
+                state,
+                json: record.state,
+                unreadable,
+                changed: false,
+            },
+        );
+    }
+
+    fn apply_event(&mut self, event: RecordedEvent, routed: Routed<P>) {
+        match routed {
+            Routed::NotSubscribed | Routed::Ignored | Routed::Uncorrelated { .. } => {
+                self.counts.skipped += 1;
+            }
+            Routed::Undecodable { id: None, error } => {
+                tracing::warn!(process = P::NAME, position = ?event.position, %error, "event parked: no instance can be told");
+                self.counts.parked += 1;
+                self.parked.push(ParkedEvent {
+                    instance: None,
+                    item: ParkedItem::Event(event),
+                    error: Some(error),
+                });
+            }
+            Routed::Undecodable {
+                id: Some(id),
+                error,
+            } => {
+                let key = self.slot_for(id);
+                self.park(&key, ParkedItem::Event(event), Some(error));
+            }
+            Routed::Deliver {
+                id,
+                starts,
+                handler,
+                event: decoded,
+            } => {
+                let key = self.slot_for(id);
+                self.deliver(&key, event, starts, handler, &decoded);
+            }
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        key: &str,
+        event: RecordedEvent,
+        starts: bool,
+        handler: &'static str,
+        decoded: &P::Event,
+    ) {
+        let Some(slot) = self.slots.get_mut(key) else {
+            return;
+        };
+        match slot.status {
+            InstanceStatus::Parked => {
+                self.park(key, ParkedItem::Event(event), None);
+                return;
+            }
+            InstanceStatus::Completed => {
+                self.counts.skipped += 1;
+                return;
+            }
+            InstanceStatus::Active => {}
+        }
+        if let Some(error) = slot.unreadable.clone() {
+            self.park(key, ParkedItem::Event(event), Some(error));
+            return;
+        }
+        let state = match slot.state.take() {
+            Some(state) => state,
+            None if starts => P::default(),
+            None => {
+                tracing::debug!(
+                    process = P::NAME,
+                    instance = key,
+                    handler,
+                    "event skipped: instance not started"
+                );
+                self.counts.skipped += 1;
+                return;
+            }
+        };
+        let id = slot.id.clone();
+        let now = self.now;
+        let outcome = run_handler(state, |state| state.handle(decoded, &id, now));
+        match outcome {
+            Ok((state, effects)) => {
+                self.counts.handled += 1;
+                let cause = Cause::Event {
+                    source: self.source,
+                    event: &event,
+                };
+                let cause = cause.describe();
+                self.settle(key, state, effects, &cause, ParkedItem::Event(event));
+            }
+            Err(panic) => {
+                let error = format!("handler `{handler}` panicked: {panic}");
+                self.park(key, ParkedItem::Event(event), Some(error));
+            }
+        }
+    }
+
+    fn apply_timeout(&mut self, due: DueTimeout) {
+        let Some(kind) = P::Timeout::from_name(&due.kind) else {
+            tracing::error!(process = P::NAME, instance = %due.instance, kind = %due.kind, "timeout of a kind this process no longer has; dropped");
+            self.counts.skipped += 1;
+            self.set_timeout(&due.instance, &due.kind, None);
+            return;
+        };
+        let key = due.instance.clone();
+        // A change made earlier in this batch supersedes the stored timeout.
+        if self.timeouts.contains_key(&(key.clone(), due.kind.clone())) {
+            return;
+        }
+        let Some(slot) = self.slots.get_mut(&key) else {
+            self.set_timeout(&key, kind.name(), None);
+            return;
+        };
+        match slot.status {
+            // Left pending: it fires once an operator releases the instance.
+            InstanceStatus::Parked => return,
+            InstanceStatus::Completed => {
+                self.set_timeout(&key, kind.name(), None);
+                return;
+            }
+            InstanceStatus::Active => {}
+        }
+        let item = ParkedItem::Timeout {
+            kind: due.kind.clone(),
+            due_at: due.due_at,
+        };
+        if let Some(error) = slot.unreadable.clone() {
+            self.park(&key, item, Some(error));
+            return;
+        }
+        let Some(state) = slot.state.take() else {
+            self.set_timeout(&key, kind.name(), None);
+            return;
+        };
+        let id = slot.id.clone();
+        let now = self.now;
+        self.set_timeout(&key, kind.name(), None);
+        match run_handler(state, |state| state.on_timeout(kind, &id, now)) {
+            Ok((state, effects)) => {
+                self.counts.timeouts_fired += 1;
+                let cause = Cause::Timeout {
+                    kind: kind.name(),
+                    due_at: due.due_at,
+                }
+                .describe();
+                self.settle(&key, state, effects, &cause, item);
+            }
+            Err(panic) => {
+                // Keep the timeout so that it fires again after a release.
+                self.timeouts.remove(&(key.clone(), due.kind.clone()));
+                let error = format!("timeout handler for `{}` panicked: {panic}", kind.name());
+                self.park(&key, item, Some(error));
+            }
+        }
+    }
+
+    /// Records a successful handler call: new state, commands, timeouts.
+    fn settle(&mut self, key: &str, state: P, effects: Effects<P>, cause: &str, item: ParkedItem) {
+        let json = match serde_json::to_value(&state) {
+            Ok(json) => json,
+            Err(error) => {
+                self.park(key, item, Some(format!("state does not encode: {error}")));
+                return;
+            }
+        };
+        let mut commands = Vec::with_capacity(effects.commands.len());
+        for (index, command) in effects.commands.into_iter().enumerate() {
+            match command.encode() {
+                Ok(payload) => commands.push((index, command, payload)),
+                Err(error) => {
+                    let message = format!(
+                        "command `{}` does not encode: {error}",
+                        command.command_type()
+                    );
+                    self.park(key, item, Some(message));
+                    return;
+                }
+            }
+        }
+        for (index, command, payload) in commands {
+            let name = format!("{}\n{key}\n{cause}\n{index}", P::NAME);
+            self.commands.push(NewCommand {
+                id: Uuid::new_v5(&COMMAND_ID_NAMESPACE, name.as_bytes()),
+                instance: key.to_owned(),
+                command_type: command.command_type().to_owned(),
+                payload,
+                created_at: self.now,
+            });
+            self.typed_commands.push((key.to_owned(), command));
+        }
+        for change in effects.timeouts {
+            match change {
+                TimeoutChange::Schedule { kind, at } => {
+                    self.set_timeout(key, kind.name(), Some(at))
+                }
+                TimeoutChange::Cancel { kind } => self.set_timeout(key, kind.name(), None),
+            }
+        }
+        if effects.completed {
+            for variant in P::Timeout::VARIANTS {
+                self.set_timeout(key, variant.name, None);
+            }
+        }
+        if let Some(slot) = self.slots.get_mut(key) {
+            slot.state = Some(state);
+            slot.json = json;
+            if effects.completed {
+                slot.status = InstanceStatus::Completed;
+            }
+        }
+        self.mark_changed(key);
+    }
+
+    fn park(&mut self, key: &str, item: ParkedItem, error: Option<String>) {
+        self.counts.parked += 1;
+        if let Some(slot) = self.slots.get_mut(key) {
+            if let Some(error) = &error {
+                tracing::warn!(process = P::NAME, instance = key, %error, "instance parked");
+            }
+            slot.status = InstanceStatus::Parked;
+        }
+        self.mark_changed(key);
+        self.parked.push(ParkedEvent {
+            instance: Some(key.to_owned()),
+            item,
+            error,
+        });
+    }
+
+    /// The key of `id`'s slot, creating an empty one if the instance is new.
+    fn slot_for(&mut self, id: P::Id) -> String {
+        let key = id.to_string();
+        if !self.slots.contains_key(&key) {
+            self.slots.insert(
+                key.clone(),
+                Slot {
+                    id,
+                    loaded_version: 0,
+                    status: InstanceStatus::Active,
+                    state: None,
+                    json: Value::Null,
+                    unreadable: None,
+                    changed: false,
+                },
+            );
+        }
+        key
+    }
+
+    fn mark_changed(&mut self, key: &str) {
+        if let Some(slot) = self.slots.get_mut(key) {
+            if !slot.changed {
+                slot.changed = true;
+                self.changed.push(key.to_owned());
+            }
+        }
+    }
+
+    fn set_timeout(&mut self, key: &str, kind: &str, due_at: Option<DateTime<Utc>>) {
+        let entry = (key.to_owned(), kind.to_owned());
+        if self.timeouts.insert(entry.clone(), due_at).is_none() {
+            self.timeout_order.push(entry);
+        }
+    }
+
+    fn finish(mut self) -> Applied<P> {
+        let mut instances = Vec::new();
+        for key in self.changed {
+            if let Some(slot) = self.slots.remove(&key) {
+                instances.push(InstanceWrite {
+                    id: key,
+                    state: slot.json,
+                    expected_version: slot.loaded_version,
+                    status: slot.status,
+                    schema_version: SCHEMA_VERSION,
+                });
+            }
+        }
+        let timeouts = self
+            .timeout_order
+            .into_iter()
+            .filter_map(|entry| {
+                let due_at = self.timeouts.remove(&entry)?;
+                Some(TimeoutWrite {
+                    instance: entry.0,
+                    kind: entry.1,
+                    due_at,
+                })
+            })
+            .collect();
+        Applied {
+            batch: Batch {
+                process: P::NAME.to_owned(),
+                checkpoint: None,
+                instances,
+                commands: self.commands,
+                timeouts,
+                parked: self.parked,
+            },
+            commands: self.typed_commands,
+            counts: self.counts,
+        }
+    }
+}
+
+/// Runs a handler on `state`, catching a panic so that one bad event parks
+/// its instance instead of stopping the engine.
+fn run_handler<P: ProcessManager>(
+    mut state: P,
+    handler: impl FnOnce(&mut P) -> Effects<P>,
+) -> Result<(P, Effects<P>), String> {
+    // The state is dropped on a panic, so a half-applied change is never seen.
+    catch_unwind(AssertUnwindSafe(move || {
+        let effects = handler(&mut state);
+        (state, effects)
+    }))
+    .map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|message| (*message).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-string panic payload".to_owned())
+    })
+}

@@ -1,0 +1,185 @@
+//! The dispatcher loop: claim ready commands, deliver them through the
+//! user's gateway, then acknowledge, retry or dead-letter each.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt};
+use uuid::Uuid;
+
+use super::{error_backoff, pause_unless_shutdown, ProcessMetrics, Shared};
+use crate::command::Command;
+use crate::dispatch::{CommandMeta, Dispatch, DispatchError};
+use crate::error::Result;
+use crate::process::ProcessManager;
+use crate::store::{Claim, OutboxCommand, Store};
+
+/// Delivers the commands of process `P` until shutdown.
+pub(crate) async fn run_dispatcher<P, S, L, D>(
+    shared: Shared<S, L>,
+    dispatcher: Arc<D>,
+    metrics: Arc<ProcessMetrics>,
+) -> Result<()>
+where
+    P: ProcessManager,
+    S: Store,
+    D: Dispatch<P::Command>,
+{
+    let mut shutdown = shared.shutdown.clone();
+    let mut outbox = shared.store.subscribe_outbox();
+    let mut failures = 0u32;
+    while !*shutdown.borrow() {
+        outbox.borrow_and_update();
+        let now = shared.clock.now();
+        let lease = Uuid::new_v4();
+        let claim = Claim {
+            lease,
+            lease_for: shared.options.lease_for,
+            now,
+            limit: shared.options.claim_limit,
+        };
+        let claimed = match shared.store.claim_commands(P::NAME, claim).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                failures += 1;
+                tracing::error!(process = P::NAME, %error, "claiming commands failed; retrying");
+                let delay = error_backoff(failures, shared.options.max_error_backoff);
+                if pause_unless_shutdown(&mut shutdown, delay).await {
+                    break;
+                }
+                continue;
+            }
+        };
+        failures = 0;
+        if claimed.is_empty() {
+            wait_for_commands::<P, S, L>(&shared, &mut shutdown, &mut outbox).await;
+            continue;
+        }
+        let outcomes: Vec<(OutboxCommand, Result<(), DispatchError>)> = stream::iter(claimed)
+            .map(|command| deliver_one::<P, D>(&dispatcher, command))
+            .buffer_unordered(shared.options.dispatch_concurrency.max(1))
+            .collect()
+            .await;
+        settle_outcomes::<P, S, L>(&shared, &metrics, lease, now, outcomes).await;
+    }
+    Ok(())
+}
+
+async fn deliver_one<P, D>(
+    dispatcher: &D,
+    command: OutboxCommand,
+) -> (OutboxCommand, Result<(), DispatchError>)
+where
+    P: ProcessManager,
+    D: Dispatch<P::Command>,
+{
+    let typed = match P::Command::decode(&command.command_type, &command.payload) {
+        Ok(typed) => typed,
+        Err(error) => {
+            let outcome = Err(DispatchError::Permanent(format!(
+                "stored command does not decode: {error}"
+            )));
+            return (command, outcome);
+        }
+    };
+    let meta = CommandMeta {
+        idempotency_key: command.id,
+        process: P::NAME,
+        instance: command.instance.clone(),
+        attempt: command.attempts + 1,
+        issued_at: command.created_at,
+    };
+    let outcome = dispatcher.dispatch(typed, meta).await;
+    (command, outcome)
+}
+
+/// Acknowledges delivered commands in one call, and reschedules or
+/// dead-letters the failed ones.
+async fn settle_outcomes<P, S, L>(
+    shared: &Shared<S, L>,
+    metrics: &ProcessMetrics,
+    lease: Uuid,
+    now: DateTime<Utc>,
+    outcomes: Vec<(OutboxCommand, Result<(), DispatchError>)>,
+) where
+    P: ProcessManager,
+    S: Store,
+{
+    let mut delivered = Vec::with_capacity(outcomes.len());
+    for (command, outcome) in outcomes {
+        let failed_attempts = command.attempts + 1;
+        let result = match outcome {
+            Ok(()) => {
+                delivered.push(command.id);
+                Ok(())
+            }
+            Err(DispatchError::Transient(reason))
+                if shared.options.retry.may_retry(failed_attempts) =>
+            {
+                let wait = shared.options.retry.backoff(failed_attempts);
+                let available_at =
+                    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                tracing::warn!(process = P::NAME, command = %command.id, attempt = failed_attempts, %reason, "delivery failed; will retry");
+                metrics.record_retried();
+                shared
+                    .store
+                    .retry_command(lease, command.id, available_at, &reason)
+                    .await
+            }
+            Err(error) => {
+                tracing::error!(process = P::NAME, command = %command.id, attempt = failed_attempts, %error, "command moved to dead letters");
+                metrics.record_dead_lettered();
+                shared
+                    .store
+                    .dead_letter_command(lease, command.id, &error.to_string())
+                    .await
+            }
+        };
+        if let Err(error) = result {
+            // The lease runs out and the command is claimed again: delivery
+            // stays at least once.
+            tracing::error!(process = P::NAME, command = %command.id, %error, "recording a failed delivery failed");
+        }
+    }
+    if delivered.is_empty() {
+        return;
+    }
+    match shared.store.complete_commands(lease, &delivered).await {
+        Ok(()) => metrics.record_delivered(delivered.len()),
+        Err(error) => {
+            tracing::error!(process = P::NAME, %error, "acknowledging delivered commands failed; they will be delivered again");
+        }
+    }
+}
+
+async fn wait_for_commands<P, S, L>(
+    shared: &Shared<S, L>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    outbox: &mut tokio::sync::watch::Receiver<u64>,
+) where
+    P: ProcessManager,
+    S: Store,
+{
+    let next = match shared.store.next_command_at(P::NAME).await {
+        Ok(next) => next,
+        Err(error) => {
+            tracing::warn!(process = P::NAME, %error, "reading the next command time failed");
+            None
+        }
+    };
+    // A time already past means the command waits behind an earlier one of
+    // its instance (leased elsewhere); the poll interval covers that case.
+    let now = shared.clock.now();
+    let command_ready = async {
+        match next {
+            Some(at) if at > now => shared.clock.sleep_until(at).await,
+            _ => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = shutdown.changed() => {}
+        _ = outbox.changed() => {}
+        () = command_ready => {}
+        () = tokio::time::sleep(shared.options.poll_interval) => {}
+    }
+}

@@ -1,0 +1,270 @@
+//! The tokio engine: one loop per process that reads events and due
+//! timeouts in batches and commits each batch atomically, and one dispatcher
+//! per process that delivers the recorded commands.
+//!
+//! ```no_run
+//! # use pm_core::prelude::*;
+//! # #[allow(dead_code)]
+//! # async fn run<P: ProcessManager, D: Dispatch<P::Command>>(gateway: D) -> Result<(), pm_core::Error> {
+//! let engine = Engine::new(MemoryStore::new(), MemoryLog::new())
+//!     .register::<P, _>(gateway)
+//!     .start()?;
+//! // ... append events to the log ...
+//! engine.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+mod batch;
+mod deliver;
+mod metrics;
+mod run;
+
+pub use batch::BatchCounts;
+pub use metrics::{MetricsSnapshot, ProcessMetrics};
+
+pub(crate) use batch::apply_batch;
+pub(crate) use run::instances_to_load;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::{Clock, SystemClock};
+use crate::dispatch::{Dispatch, RetryPolicy};
+use crate::error::{Error, Result};
+use crate::log::EventSource;
+use crate::process::ProcessManager;
+use crate::store::Store;
+
+/// Tuning of the engine's loops.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Events read (and due timeouts taken) per batch.
+    pub batch_size: usize,
+    /// How often the loops look for work when nothing woke them.
+    pub poll_interval: Duration,
+    /// Commands claimed per dispatcher round.
+    pub claim_limit: usize,
+    /// Deliveries in flight at once per process.
+    pub dispatch_concurrency: usize,
+    /// How long a claim reserves its commands; after that another
+    /// dispatcher may deliver them again.
+    pub lease_for: Duration,
+    /// How failed deliveries are retried.
+    pub retry: RetryPolicy,
+    /// The longest wait between attempts after a store error.
+    pub max_error_backoff: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 1000,
+            poll_interval: Duration::from_millis(500),
+            claim_limit: 500,
+            dispatch_concurrency: 64,
+            lease_for: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            max_error_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What every task of a running engine shares.
+pub(crate) struct Shared<S, L> {
+    pub(crate) store: Arc<S>,
+    pub(crate) log: Arc<L>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) options: EngineOptions,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+impl<S, L> Clone for Shared<S, L> {
+    fn clone(&self) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            log: Arc::clone(&self.log),
+            clock: Arc::clone(&self.clock),
+            options: self.options.clone(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+}
+
+type TaskHandle = (&'static str, &'static str, JoinHandle<Result<()>>);
+type Spawner<S, L> = Box<dyn FnOnce(Shared<S, L>) -> Vec<TaskHandle> + Send>;
+
+struct Registration<S, L> {
+    name: &'static str,
+    metrics: Arc<ProcessMetrics>,
+    spawn: Spawner<S, L>,
+}
+
+/// An engine being configured; [`start`](Engine::start) runs it.
+pub struct Engine<S, L> {
+    store: Arc<S>,
+    log: Arc<L>,
+    clock: Arc<dyn Clock>,
+    options: EngineOptions,
+    processes: Vec<Registration<S, L>>,
+}
+
+impl<S, L> std::fmt::Debug for Engine<S, L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.processes.iter().map(|process| process.name).collect();
+        f.debug_struct("Engine")
+            .field("processes", &names)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store, L: EventSource> Engine<S, L> {
+    /// An engine over a store and an event source, on the system clock.
+    pub fn new(store: S, log: L) -> Self {
+        Self {
+            store: Arc::new(store),
+            log: Arc::new(log),
+            clock: Arc::new(SystemClock),
+            options: EngineOptions::default(),
+            processes: Vec::new(),
+        }
+    }
+
+    /// Uses `clock` for handlers' `now()`, timeouts and retries.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Replaces the tuning options.
+    pub fn with_options(mut self, options: EngineOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Runs process `P`, delivering its commands through `dispatcher`.
+    pub fn register<P, D>(mut self, dispatcher: D) -> Self
+    where
+        P: ProcessManager,
+        D: Dispatch<P::Command>,
+    {
+        let metrics = Arc::new(ProcessMetrics::default());
+        let task_metrics = Arc::clone(&metrics);
+        let dispatcher = Arc::new(dispatcher);
+        self.processes.push(Registration {
+            name: P::NAME,
+            metrics,
+            spawn: Box::new(move |shared: Shared<S, L>| {
+                let process = tokio::spawn(run::run_process::<P, S, L>(
+                    shared.clone(),
+                    Arc::clone(&task_metrics),
+                ));
+                let deliver = tokio::spawn(deliver::run_dispatcher::<P, S, L, D>(
+                    shared,
+                    dispatcher,
+                    task_metrics,
+                ));
+                vec![
+                    (P::NAME, "process", process),
+                    (P::NAME, "dispatcher", deliver),
+                ]
+            }),
+        });
+        self
+    }
+
+    /// Starts every registered process on the current tokio runtime.
+    ///
+    /// Fails if two registered processes share a name.
+    pub fn start(self) -> Result<RunningEngine> {
+        let mut names: Vec<_> = self.processes.iter().map(|process| process.name).collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(Error::DuplicateProcess { name: pair[0] });
+        }
+        let (stop, shutdown) = watch::channel(false);
+        let shared = Shared {
+            store: self.store,
+            log: self.log,
+            clock: self.clock,
+            options: self.options,
+            shutdown,
+        };
+        let mut metrics = HashMap::new();
+        let mut tasks = Vec::new();
+        for registration in self.processes {
+            metrics.insert(registration.name, registration.metrics);
+            tasks.extend((registration.spawn)(shared.clone()));
+        }
+        Ok(RunningEngine {
+            stop,
+            tasks,
+            metrics,
+        })
+    }
+}
+
+/// A running engine. Dropping it without [`shutdown`](Self::shutdown) leaves
+/// its tasks running until the runtime stops.
+#[derive(Debug)]
+pub struct RunningEngine {
+    stop: watch::Sender<bool>,
+    tasks: Vec<TaskHandle>,
+    metrics: HashMap<&'static str, Arc<ProcessMetrics>>,
+}
+
+impl RunningEngine {
+    /// The counters of process `name`, if it is registered.
+    pub fn metrics(&self, name: &str) -> Option<MetricsSnapshot> {
+        self.metrics.get(name).map(|metrics| metrics.snapshot())
+    }
+
+    /// Stops every loop after the batch or delivery round it is in, and
+    /// waits for them.
+    pub async fn shutdown(self) -> Result<()> {
+        self.stop.send_replace(true);
+        let mut first_error = None;
+        for (process, task, handle) in self.tasks {
+            let outcome = match handle.await {
+                Ok(outcome) => outcome,
+                Err(join_error) => Err(Error::Task {
+                    process: process.to_owned(),
+                    task,
+                    source: Box::new(join_error),
+                }),
+            };
+            if let Err(error) = outcome {
+                tracing::error!(process, task, %error, "engine task failed");
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Waits `delay` unless shutdown is requested first; returns whether the
+/// engine is shutting down.
+pub(crate) async fn pause_unless_shutdown(
+    shutdown: &mut watch::Receiver<bool>,
+    delay: Duration,
+) -> bool {
+    if *shutdown.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = shutdown.changed() => true,
+        () = tokio::time::sleep(delay) => *shutdown.borrow(),
+    }
+}
+
+/// The wait after `failures` consecutive store errors: doubling from 50 ms,
+/// capped.
+pub(crate) fn error_backoff(failures: u32, max: Duration) -> Duration {
+    Duration::from_millis(50)
+        .saturating_mul(2u32.saturating_pow(failures.min(16)))
+        .min(max)
+}

@@ -1,0 +1,110 @@
+//! Errors of pm-core.
+
+/// A boxed error from a storage backend.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An event or command that could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The type name is in a known family but names no variant of it.
+    #[error("unknown type `{type_name}`; `{family}` has no such variant")]
+    UnknownType {
+        /// The type name that was read.
+        type_name: String,
+        /// The family it claims to belong to.
+        family: &'static str,
+    },
+    /// The payload does not match the variant's type.
+    #[error("payload of `{type_name}` does not decode")]
+    Payload {
+        /// The type name that was read.
+        type_name: String,
+        /// What serde reported.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Errors of the engine, stores and logs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An append found the stream at another version than expected.
+    #[error("stream `{stream_id}` is at version {actual}, not the expected {expected}")]
+    Conflict {
+        /// The stream appended to.
+        stream_id: String,
+        /// The version the caller expected.
+        expected: String,
+        /// The version the stream is at.
+        actual: i64,
+    },
+    /// A batch commit found an instance changed since it was loaded.
+    #[error("instance `{instance}` of process `{process}` changed since it was loaded (expected version {expected})")]
+    StaleInstance {
+        /// The process.
+        process: String,
+        /// The instance.
+        instance: String,
+        /// The version the batch expected.
+        expected: i64,
+    },
+    /// A value could not be encoded as JSON.
+    #[error("could not encode {what}")]
+    Encode {
+        /// What was being encoded.
+        what: String,
+        /// What serde reported.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Stored state could not be read back.
+    #[error("stored state of instance `{instance}` of process `{process}` does not decode")]
+    State {
+        /// The process.
+        process: String,
+        /// The instance.
+        instance: String,
+        /// What serde reported.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A storage backend failed.
+    #[error("{context}")]
+    Backend {
+        /// What was being done.
+        context: String,
+        /// The backend's error.
+        #[source]
+        source: BoxError,
+    },
+    /// Two registered processes share a name.
+    #[error("two processes are named `{name}`; process names must be unique")]
+    DuplicateProcess {
+        /// The shared name.
+        name: &'static str,
+    },
+    /// A task of the engine stopped unexpectedly.
+    #[error("task `{task}` of process `{process}` failed")]
+    Task {
+        /// The process.
+        process: String,
+        /// The task.
+        task: &'static str,
+        /// Why.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl Error {
+    /// Wraps a backend error with what was being done.
+    pub fn backend(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Backend {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+}
+
+/// The result type of pm-core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,217 @@
+//! Process managers (sagas) for event-driven Rust services, checked at
+//! compile time.
+//!
+//! Write a plain struct and an `impl` block of handlers; `#[process_manager]`
+//! generates the event routing, correlation, command enum and timeouts, and
+//! fails the build when a subscribed event or timeout has no handler or a
+//! handler sends a command it did not declare. The [`Engine`] runs it on the
+//! in-memory store here or on Postgres (`pm-postgres`), committing state,
+//! outbox commands, timeouts and checkpoints atomically per batch.
+//!
+//! ```
+//! use pm_core::prelude::*;
+//! use pm_core::testing::Scenario;
+//! use serde::{Deserialize, Serialize};
+//! use std::time::Duration;
+//!
+//! #[derive(Debug, Clone, Serialize, Deserialize, Event)]
+//! enum DoorEvent {
+//!     Opened,
+//!     Closed,
+//! }
+//!
+//! #[derive(Debug, Clone, Copy, PartialEq, Timeout)]
+//! enum DoorTimeout {
+//!     LeftOpen,
+//! }
+//!
+//! #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+//! struct SoundAlarm;
+//!
+//! #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+//! struct Door {
+//!     open: bool,
+//! }
+//!
+//! #[process_manager(name = "door", id = String, subscribe(DoorEvent), timeouts(DoorTimeout))]
+//! impl Door {
+//!     #[on(DoorEvent::Opened, start)]
+//!     fn opened(&mut self, cx: &mut Context<Self>) {
+//!         self.open = true;
+//!         cx.schedule(DoorTimeout::LeftOpen, Duration::from_secs(60));
+//!     }
+//!
+//!     #[on(DoorEvent::Closed)]
+//!     fn closed(&mut self, cx: &mut Context<Self>) {
+//!         cx.complete();
+//!     }
+//!
+//!     #[timeout(DoorTimeout::LeftOpen, sends(SoundAlarm))]
+//!     fn left_open(&mut self, cx: &mut Context<Self>) {
+//!         cx.send(SoundAlarm);
+//!     }
+//! }
+//!
+//! Scenario::<Door>::new("front".to_owned())
+//!     .when(DoorEvent::Opened)
+//!     .then_sends_nothing()
+//!     .advance(Duration::from_secs(61))
+//!     .then_sends([SoundAlarm.into()])
+//!     .then_active();
+//! ```
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![doc(test(attr(deny(warnings))))]
+
+mod clock;
+mod command;
+mod context;
+mod dispatch;
+mod engine;
+mod error;
+mod event;
+mod log;
+mod process;
+mod store;
+mod timeout;
+
+pub mod testing;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use command::{Command, Sends};
+pub use context::{Context, Effects, TimeoutChange, Undeclared};
+pub use dispatch::{CommandMeta, Dispatch, DispatchError, RetryPolicy};
+pub use engine::{
+    BatchCounts, Engine, EngineOptions, MetricsSnapshot, ProcessMetrics, RunningEngine,
+};
+pub use error::{BoxError, DecodeError, Error, Result};
+pub use event::{in_family, Event, NewEvent, RecordedEvent};
+pub use log::{EventLog, EventSource, ExpectedVersion, MemoryLog, Position, ReadBatch};
+pub use process::{
+    Correlation, Descriptor, HandlerInfo, Now, ProcessId, ProcessManager, Routed, Subscription,
+    Trigger,
+};
+pub use store::{
+    Batch, Checkpoint, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus,
+    InstanceWrite, MemoryStore, NewCommand, OutboxCommand, ParkedEvent, ParkedItem, Store,
+    TimeoutWrite,
+};
+pub use timeout::{NoTimeout, Timeout};
+
+pub use pm_macros::{process_manager, Event, Timeout};
+
+/// The names a process definition needs: `use pm_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        process_manager, Command, Context, Dispatch, DispatchError, Engine, Event, ManualClock,
+        MemoryLog, MemoryStore, ProcessManager, Timeout,
+    };
+    pub use crate::{CommandMeta, EventLog, ExpectedVersion, NewEvent};
+}
+
+/// Used by generated code; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::event::VariantInfo;
+    pub use serde;
+    pub use serde_json;
+
+    /// Whether `list` contains `name` (usable in the generated const checks).
+    pub const fn contains_str(list: &[&str], name: &str) -> bool {
+        let mut index = 0;
+        while index < list.len() {
+            if str_eq(list[index], name) {
+                return true;
+            }
+            index += 1;
+        }
+        false
+    }
+
+    const fn str_eq(left: &str, right: &str) -> bool {
+        let (left, right) = (left.as_bytes(), right.as_bytes());
+        if left.len() != right.len() {
+            return false;
+        }
+        let mut index = 0;
+        while index < left.len() {
+            if left[index] != right[index] {
+                return false;
+            }
+            index += 1;
+        }
+        true
+    }
+
+    /// Reads an instance id from a field of a payload that failed to decode,
+    /// so the event can still park its own instance.
+    pub fn id_from_field<Id: std::str::FromStr>(
+        payload: &serde_json::Value,
+        field: &str,
+    ) -> Option<Id> {
+        match payload.get(field)? {
+            serde_json::Value::String(text) => text.parse().ok(),
+            serde_json::Value::Number(number) => number.to_string().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// An error and its sources, joined with `: `.
+    pub fn error_chain(error: &dyn std::error::Error) -> String {
+        let mut message = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        message
+    }
+
+    /// The context marker used after a macro error: it allows any command,
+    /// so the real error is not buried under undeclared-command errors.
+    #[derive(Debug)]
+    pub enum AnySends<P> {
+        #[allow(dead_code)]
+        /// Never constructed.
+        Never(std::convert::Infallible, std::marker::PhantomData<P>),
+    }
+
+    impl<C, P: crate::ProcessManager> crate::Sends<C> for AnySends<P> {
+        type Command = P::Command;
+
+        fn wrap(_: C) -> P::Command {
+            unreachable!("only emitted next to a compile error")
+        }
+    }
+
+    /// The command type of the stub emitted after a macro error.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub enum FallbackCommand {}
+
+    impl crate::Command for FallbackCommand {
+        fn command_type(&self) -> &'static str {
+            match *self {}
+        }
+
+        fn encode(&self) -> Result<serde_json::Value, serde_json::Error> {
+            match *self {}
+        }
+
+        fn decode(command_type: &str, _: &serde_json::Value) -> Result<Self, crate::DecodeError> {
+            Err(crate::DecodeError::UnknownType {
+                type_name: command_type.to_owned(),
+                family: "FallbackCommand",
+            })
+        }
+    }
+
+    /// Parses a stream id as an instance id, describing a failure.
+    pub fn id_from_stream<Id: std::str::FromStr>(
+        stream_id: &str,
+        id_type: &str,
+    ) -> Result<Id, String> {
+        stream_id
+            .parse()
+            .map_err(|_| format!("stream id `{stream_id}` is not a valid `{id_type}`"))
+    }
+}

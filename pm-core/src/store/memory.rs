@@ -1,0 +1,369 @@
+//! [`MemoryStore`]: the embedded store, held in memory, for examples and tests.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::{
+    Batch, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus, OutboxCommand,
+    ParkedEvent, Store,
+};
+use crate::error::{Error, Result};
+use crate::log::Position;
+
+/// An in-memory store. Cloning shares the same data.
+#[derive(Debug, Clone)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    processes: Mutex<HashMap<String, ProcessData>>,
+    outbox_changed: watch::Sender<u64>,
+}
+
+#[derive(Debug, Default)]
+struct ProcessData {
+    checkpoints: HashMap<String, Position>,
+    instances: HashMap<String, InstanceRecord>,
+    timeouts: HashMap<(String, String), DateTime<Utc>>,
+    timeouts_by_due: BTreeSet<(DateTime<Utc>, String, String)>,
+    /// Pending commands by insertion order.
+    outbox: BTreeMap<u64, Pending>,
+    next_outbox_seq: u64,
+    /// Every command id ever recorded, so a replayed batch adds nothing.
+    recorded: HashSet<Uuid>,
+    delivered: u64,
+    parked: Vec<ParkedEvent>,
+    dead: Vec<DeadLetter>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    command: OutboxCommand,
+    available_at: DateTime<Utc>,
+    lease: Option<(Uuid, DateTime<Utc>)>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        let (outbox_changed, _) = watch::channel(0);
+        Self {
+            inner: Arc::new(Inner {
+                processes: Mutex::new(HashMap::new()),
+                outbox_changed,
+            }),
+        }
+    }
+
+    /// Every stored instance of `process`, in no particular order.
+    pub fn instances(&self, process: &str) -> Vec<InstanceRecord> {
+        self.processes()
+            .get(process)
+            .map(|data| data.instances.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The number of commands of `process` waiting for delivery.
+    pub fn pending_commands(&self, process: &str) -> usize {
+        self.processes()
+            .get(process)
+            .map_or(0, |data| data.outbox.len())
+    }
+
+    /// The number of commands of `process` delivered so far.
+    pub fn delivered_commands(&self, process: &str) -> u64 {
+        self.processes()
+            .get(process)
+            .map_or(0, |data| data.delivered)
+    }
+
+    /// The pending timeouts of `process` as (instance, kind, due at).
+    pub fn timeouts(&self, process: &str) -> Vec<(String, String, DateTime<Utc>)> {
+        self.processes()
+            .get(process)
+            .map(|data| {
+                data.timeouts_by_due
+                    .iter()
+                    .map(|(due, instance, kind)| (instance.clone(), kind.clone(), *due))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn processes(&self) -> MutexGuard<'_, HashMap<String, ProcessData>> {
+        // No code panics while holding this lock, and every mutation below
+        // validates before it writes, so a poisoned map is still consistent.
+        self.inner
+            .processes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProcessData {
+    fn set_timeout(&mut self, instance: &str, kind: &str, due_at: Option<DateTime<Utc>>) {
+        let key = (instance.to_owned(), kind.to_owned());
+        if let Some(old) = self.timeouts.remove(&key) {
+            self.timeouts_by_due
+                .remove(&(old, key.0.clone(), key.1.clone()));
+        }
+        if let Some(due) = due_at {
+            self.timeouts_by_due
+                .insert((due, key.0.clone(), key.1.clone()));
+            self.timeouts.insert(key, due);
+        }
+    }
+
+    fn is_active(&self, instance: &str) -> bool {
+        self.instances
+            .get(instance)
+            .is_some_and(|record| record.status == InstanceStatus::Active)
+    }
+
+    fn leased_by(&mut self, lease: Uuid, id: Uuid) -> Option<(u64, &mut Pending)> {
+        self.outbox
+            .iter_mut()
+            .find(|(_, pending)| pending.command.id == id)
+            .filter(|(_, pending)| pending.lease.is_some_and(|(held, _)| held == lease))
+            .map(|(seq, pending)| (*seq, pending))
+    }
+}
+
+impl Store for MemoryStore {
+    async fn load_checkpoint(&self, process: &str, source: &str) -> Result<Option<Position>> {
+        Ok(self
+            .processes()
+            .get(process)
+            .and_then(|data| data.checkpoints.get(source).copied()))
+    }
+
+    async fn load_instances(&self, process: &str, ids: &[String]) -> Result<Vec<InstanceRecord>> {
+        let processes = self.processes();
+        let Some(data) = processes.get(process) else {
+            return Ok(Vec::new());
+        };
+        Ok(ids
+            .iter()
+            .filter_map(|id| data.instances.get(id).cloned())
+            .collect())
+    }
+
+    async fn due_timeouts(
+        &self,
+        process: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DueTimeout>> {
+        let processes = self.processes();
+        let Some(data) = processes.get(process) else {
+            return Ok(Vec::new());
+        };
+        Ok(data
+            .timeouts_by_due
+            .iter()
+            .take_while(|(due, _, _)| *due <= now)
+            .filter(|(_, instance, _)| data.is_active(instance))
+            .take(limit)
+            .map(|(due, instance, kind)| DueTimeout {
+                instance: instance.clone(),
+                kind: kind.clone(),
+                due_at: *due,
+            })
+            .collect())
+    }
+
+    async fn next_timeout_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
+        let processes = self.processes();
+        Ok(processes.get(process).and_then(|data| {
+            data.timeouts_by_due
+                .iter()
+                .find(|(_, instance, _)| data.is_active(instance))
+                .map(|(due, _, _)| *due)
+        }))
+    }
+
+    async fn commit(&self, batch: Batch) -> Result<()> {
+        let has_commands = !batch.commands.is_empty();
+        {
+            let mut processes = self.processes();
+            let data = processes.entry(batch.process.clone()).or_default();
+            for write in &batch.instances {
+                let current = data
+                    .instances
+                    .get(&write.id)
+                    .map_or(0, |record| record.version);
+                if current != write.expected_version {
+                    return Err(Error::StaleInstance {
+                        process: batch.process.clone(),
+                        instance: write.id.clone(),
+                        expected: write.expected_version,
+                    });
+                }
+            }
+            if let Some(checkpoint) = batch.checkpoint {
+                data.checkpoints
+                    .insert(checkpoint.source, checkpoint.position);
+            }
+            for write in batch.instances {
+                data.instances.insert(
+                    write.id.clone(),
+                    InstanceRecord {
+                        id: write.id,
+                        state: write.state,
+                        version: write.expected_version + 1,
+                        status: write.status,
+                        schema_version: write.schema_version,
+                    },
+                );
+            }
+            for timeout in batch.timeouts {
+                data.set_timeout(&timeout.instance, &timeout.kind, timeout.due_at);
+            }
+            for command in batch.commands {
+                if !data.recorded.insert(command.id) {
+                    continue;
+                }
+                let seq = data.next_outbox_seq;
+                data.next_outbox_seq += 1;
+                data.outbox.insert(
+                    seq,
+                    Pending {
+                        available_at: command.created_at,
+                        lease: None,
+                        command: OutboxCommand {
+                            id: command.id,
+                            instance: command.instance,
+                            command_type: command.command_type,
+                            payload: command.payload,
+                            attempts: 0,
+                            created_at: command.created_at,
+                        },
+                    },
+                );
+            }
+            data.parked.extend(batch.parked);
+        }
+        if has_commands {
+            self.inner.outbox_changed.send_modify(|count| *count += 1);
+        }
+        Ok(())
+    }
+
+    async fn claim_commands(&self, process: &str, claim: Claim) -> Result<Vec<OutboxCommand>> {
+        let mut processes = self.processes();
+        let Some(data) = processes.get_mut(process) else {
+            return Ok(Vec::new());
+        };
+        let lease_until = claim.now
+            + chrono::Duration::from_std(claim.lease_for).unwrap_or(chrono::Duration::MAX);
+        let mut seen_instances = HashSet::new();
+        let mut claimed = Vec::new();
+        for pending in data.outbox.values_mut() {
+            if claimed.len() >= claim.limit {
+                break;
+            }
+            // Only the oldest pending command of an instance is claimable.
+            if !seen_instances.insert(pending.command.instance.clone()) {
+                continue;
+            }
+            let lease_free = pending.lease.is_none_or(|(_, until)| until <= claim.now);
+            if lease_free && pending.available_at <= claim.now {
+                pending.lease = Some((claim.lease, lease_until));
+                claimed.push(pending.command.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn complete_commands(&self, lease: Uuid, ids: &[Uuid]) -> Result<()> {
+        let mut processes = self.processes();
+        for data in processes.values_mut() {
+            for id in ids {
+                if let Some((seq, _)) = data.leased_by(lease, *id) {
+                    data.outbox.remove(&seq);
+                    data.delivered += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn retry_command(
+        &self,
+        lease: Uuid,
+        id: Uuid,
+        available_at: DateTime<Utc>,
+        _error: &str,
+    ) -> Result<()> {
+        let mut processes = self.processes();
+        for data in processes.values_mut() {
+            if let Some((_, pending)) = data.leased_by(lease, id) {
+                pending.lease = None;
+                pending.available_at = available_at;
+                pending.command.attempts += 1;
+            }
+        }
+        Ok(())
+    }
+
+    async fn dead_letter_command(&self, lease: Uuid, id: Uuid, error: &str) -> Result<()> {
+        let mut processes = self.processes();
+        for data in processes.values_mut() {
+            if let Some((seq, _)) = data.leased_by(lease, id) {
+                if let Some(mut pending) = data.outbox.remove(&seq) {
+                    pending.command.attempts += 1;
+                    data.dead.push(DeadLetter {
+                        command: pending.command,
+                        error: error.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn next_command_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
+        let processes = self.processes();
+        Ok(processes.get(process).and_then(|data| {
+            data.outbox
+                .values()
+                .map(|pending| match pending.lease {
+                    Some((_, until)) => until.max(pending.available_at),
+                    None => pending.available_at,
+                })
+                .min()
+        }))
+    }
+
+    fn subscribe_outbox(&self) -> watch::Receiver<u64> {
+        self.inner.outbox_changed.subscribe()
+    }
+
+    async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEvent>> {
+        Ok(self
+            .processes()
+            .get(process)
+            .map(|data| data.parked.clone())
+            .unwrap_or_default())
+    }
+
+    async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
+        Ok(self
+            .processes()
+            .get(process)
+            .map(|data| data.dead.clone())
+            .unwrap_or_default())
+    }
+}

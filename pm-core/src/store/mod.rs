@@ -1,0 +1,314 @@
+//! Process state storage: the [`Store`] trait the engine commits batches to,
+//! and the in-memory [`MemoryStore`].
+//!
+//! The store works on type-erased rows (ids as strings, state and payloads
+//! as JSON) so that one backend serves every process.
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::event::RecordedEvent;
+use crate::log::Position;
+
+/// The life-cycle status of an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceStatus {
+    /// Receives events and timeouts.
+    Active,
+    /// Finished: kept as a tombstone so late events cannot restart it.
+    Completed,
+    /// Stopped by an event that failed; later events are held until an
+    /// operator acts.
+    Parked,
+}
+
+impl InstanceStatus {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceStatus::Active => "active",
+            InstanceStatus::Completed => "completed",
+            InstanceStatus::Parked => "parked",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "active" => Some(InstanceStatus::Active),
+            "completed" => Some(InstanceStatus::Completed),
+            "parked" => Some(InstanceStatus::Parked),
+            _ => None,
+        }
+    }
+}
+
+/// A stored instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceRecord {
+    /// The instance id, as printed by the process's id type.
+    pub id: String,
+    /// The state as JSON; `null` for an instance parked before it started.
+    pub state: Value,
+    /// Incremented by each commit that changes the instance.
+    pub version: i64,
+    /// The life-cycle status.
+    pub status: InstanceStatus,
+    /// The state schema version the state was written with.
+    pub schema_version: i32,
+}
+
+/// One atomic commit: everything a batch of events and timeouts produced,
+/// and how far the process has read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    /// The process the batch belongs to.
+    pub process: String,
+    /// The new checkpoint, if it moved.
+    pub checkpoint: Option<Checkpoint>,
+    /// Instances created or changed.
+    pub instances: Vec<InstanceWrite>,
+    /// Commands for the outbox, in the order they were issued.
+    pub commands: Vec<NewCommand>,
+    /// The final timeout of each (instance, kind) the batch touched.
+    pub timeouts: Vec<TimeoutWrite>,
+    /// Events that parked an instance or were held behind a parked one.
+    pub parked: Vec<ParkedEvent>,
+}
+
+impl Batch {
+    /// Whether committing the batch would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.checkpoint.is_none()
+            && self.instances.is_empty()
+            && self.commands.is_empty()
+            && self.timeouts.is_empty()
+            && self.parked.is_empty()
+    }
+}
+
+/// How far a process has read one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// The source's name.
+    pub source: String,
+    /// The last position consumed.
+    pub position: Position,
+}
+
+/// A new or changed instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceWrite {
+    /// The instance id.
+    pub id: String,
+    /// The new state.
+    pub state: Value,
+    /// The version the instance had when loaded (0 when new); the commit
+    /// fails with [`Error::StaleInstance`](crate::Error::StaleInstance) if
+    /// it changed since. The stored version becomes this plus one.
+    pub expected_version: i64,
+    /// The new status.
+    pub status: InstanceStatus,
+    /// The state schema version of `state`.
+    pub schema_version: i32,
+}
+
+/// A command to record in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCommand {
+    /// Deterministic id, also the idempotency key: recording it twice
+    /// stores it once.
+    pub id: Uuid,
+    /// The instance that issued it.
+    pub instance: String,
+    /// The command's type name.
+    pub command_type: String,
+    /// The command's payload.
+    pub payload: Value,
+    /// When it was issued (engine clock).
+    pub created_at: DateTime<Utc>,
+}
+
+/// The final state of one (instance, kind) timeout after a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeoutWrite {
+    /// The instance.
+    pub instance: String,
+    /// The timeout kind's name.
+    pub kind: String,
+    /// When it is due, or `None` when it no longer exists.
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// A timeout whose time has come.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueTimeout {
+    /// The instance.
+    pub instance: String,
+    /// The kind's name.
+    pub kind: String,
+    /// When it was due.
+    pub due_at: DateTime<Utc>,
+}
+
+/// An event or timeout kept aside for a parked instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParkedEvent {
+    /// The instance, when it could be told.
+    pub instance: Option<String>,
+    /// What was kept aside.
+    pub item: ParkedItem,
+    /// Why it failed; `None` for items merely held behind a failed one.
+    pub error: Option<String>,
+}
+
+/// What a [`ParkedEvent`] holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParkedItem {
+    /// An event from the log.
+    Event(RecordedEvent),
+    /// A timeout whose handler failed.
+    Timeout {
+        /// The kind's name.
+        kind: String,
+        /// When it was due.
+        due_at: DateTime<Utc>,
+    },
+}
+
+/// Parameters of one outbox claim.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Claim {
+    /// Identifies this claim; acknowledgements must quote it.
+    pub lease: Uuid,
+    /// How long the claimed commands stay reserved.
+    pub lease_for: Duration,
+    /// Commands available at or before this time can be claimed.
+    pub now: DateTime<Utc>,
+    /// How many commands to claim at most.
+    pub limit: usize,
+}
+
+/// A command claimed for delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxCommand {
+    /// The id, also the idempotency key.
+    pub id: Uuid,
+    /// The issuing instance.
+    pub instance: String,
+    /// The command's type name.
+    pub command_type: String,
+    /// The command's payload.
+    pub payload: Value,
+    /// Failed delivery attempts so far.
+    pub attempts: u32,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A command that will not be delivered without an operator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    /// The command.
+    pub command: OutboxCommand,
+    /// The last error.
+    pub error: String,
+}
+
+/// Where process state, the outbox, timeouts and checkpoints live.
+///
+/// Every method is one round trip; `commit` is one transaction.
+pub trait Store: Send + Sync + 'static {
+    /// The checkpoint of `process` in `source`, if it has one.
+    fn load_checkpoint(
+        &self,
+        process: &str,
+        source: &str,
+    ) -> impl Future<Output = Result<Option<Position>>> + Send;
+
+    /// The stored instances among `ids` (missing ones are left out).
+    fn load_instances(
+        &self,
+        process: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<InstanceRecord>>> + Send;
+
+    /// Up to `limit` timeouts due at `now` of active instances, earliest first.
+    fn due_timeouts(
+        &self,
+        process: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<DueTimeout>>> + Send;
+
+    /// When the next timeout of an active instance is due.
+    fn next_timeout_at(
+        &self,
+        process: &str,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>>> + Send;
+
+    /// Commits a batch atomically: all of it or none of it.
+    fn commit(&self, batch: Batch) -> impl Future<Output = Result<()>> + Send;
+
+    /// Claims commands ready for delivery. Only the oldest undelivered
+    /// command of each instance can be claimed, so an instance's commands are
+    /// delivered in the order they were issued.
+    fn claim_commands(
+        &self,
+        process: &str,
+        claim: Claim,
+    ) -> impl Future<Output = Result<Vec<OutboxCommand>>> + Send;
+
+    /// Removes delivered commands, if `lease` still holds them.
+    fn complete_commands(
+        &self,
+        lease: Uuid,
+        ids: &[Uuid],
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Makes a command available again at `available_at` after a failed
+    /// attempt, if `lease` still holds it.
+    fn retry_command(
+        &self,
+        lease: Uuid,
+        id: Uuid,
+        available_at: DateTime<Utc>,
+        error: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Moves a command to the dead letters, if `lease` still holds it.
+    fn dead_letter_command(
+        &self,
+        lease: Uuid,
+        id: Uuid,
+        error: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// When the next pending command of `process` becomes available.
+    fn next_command_at(
+        &self,
+        process: &str,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>>> + Send;
+
+    /// A receiver whose value changes when commands may have been added.
+    fn subscribe_outbox(&self) -> watch::Receiver<u64>;
+
+    /// The events parked or held for `process`, oldest first.
+    fn parked_events(&self, process: &str)
+        -> impl Future<Output = Result<Vec<ParkedEvent>>> + Send;
+
+    /// The dead-lettered commands of `process`, oldest first.
+    fn dead_letters(&self, process: &str) -> impl Future<Output = Result<Vec<DeadLetter>>> + Send;
+}

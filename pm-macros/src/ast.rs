@@ -1,0 +1,196 @@
+//! The model of a `#[process_manager]` input, borrowed from the syn tree so
+//! that every part keeps its span.
+
+use proc_macro2::TokenStream;
+use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, PatType, Path, Type, TypePath};
+
+use crate::attr::{OnAttr, ProcessAttr, TimeoutAttr};
+use crate::ctxt::Ctxt;
+use crate::symbol::{CONTEXT, ON, TIMEOUT};
+
+/// A process: the attribute's arguments and the handlers of the impl block.
+pub(crate) struct Process<'a> {
+    /// The impl block as written.
+    pub(crate) original: &'a ItemImpl,
+    /// The process struct's name (the last segment of the impl's type).
+    pub(crate) ident: syn::Ident,
+    /// `#[process_manager(..)]`.
+    pub(crate) attr: ProcessAttr,
+    /// Methods with `#[on(..)]` or `#[timeout(..)]`, in source order.
+    pub(crate) handlers: Vec<Handler<'a>>,
+}
+
+/// One handler method.
+pub(crate) struct Handler<'a> {
+    /// The method as written.
+    pub(crate) original: &'a ImplItemFn,
+    /// What triggers it.
+    pub(crate) trigger: Trigger,
+    /// The event payload parameter's type (`&T`), if it takes one.
+    pub(crate) payload: Option<&'a Type>,
+    /// The `&mut Context<Self>` parameter, if present.
+    pub(crate) context: Option<&'a PatType>,
+}
+
+/// What triggers a handler.
+pub(crate) enum Trigger {
+    /// An event: `#[on(..)]`.
+    On(OnAttr),
+    /// A timeout: `#[timeout(..)]`.
+    Timeout(TimeoutAttr),
+}
+
+impl<'a> Process<'a> {
+    /// Builds the model; returns `None` only when the input is not an
+    /// inherent impl block of a named type.
+    pub(crate) fn from_syn(
+        cx: &Ctxt,
+        args: TokenStream,
+        item: &'a ItemImpl,
+    ) -> Option<Process<'a>> {
+        let attr = ProcessAttr::parse(cx, args);
+        if let Some((_, trait_path, _)) = &item.trait_ {
+            cx.error_spanned_by(
+                trait_path,
+                "`#[process_manager]` goes on an inherent `impl` block of the process struct, not on a trait impl",
+            );
+            return None;
+        }
+        if !item.generics.params.is_empty() {
+            cx.error_spanned_by(
+                &item.generics,
+                "a process struct cannot be generic; use concrete types",
+            );
+            return None;
+        }
+        let Type::Path(TypePath { qself: None, path }) = &*item.self_ty else {
+            cx.error_spanned_by(
+                &item.self_ty,
+                "`#[process_manager]` needs an `impl` block of a named struct",
+            );
+            return None;
+        };
+        let ident = path.segments.last()?.ident.clone();
+        let handlers = item
+            .items
+            .iter()
+            .filter_map(|impl_item| match impl_item {
+                ImplItem::Fn(method) => Handler::from_syn(cx, method),
+                _ => None,
+            })
+            .collect();
+        Some(Process {
+            original: item,
+            ident,
+            attr,
+            handlers,
+        })
+    }
+}
+
+impl<'a> Handler<'a> {
+    fn from_syn(cx: &Ctxt, method: &'a ImplItemFn) -> Option<Handler<'a>> {
+        let mut triggers = method.attrs.iter().filter_map(|attr| {
+            if attr.path() == ON {
+                Some(Trigger::On(OnAttr::parse(cx, attr)))
+            } else if attr.path() == TIMEOUT {
+                Some(Trigger::Timeout(TimeoutAttr::parse(cx, attr)))
+            } else {
+                None
+            }
+        });
+        let trigger = triggers.next()?;
+        if triggers.next().is_some() {
+            cx.error_spanned_by(
+                &method.sig.ident,
+                format!(
+                    "`{}` has more than one `#[on(..)]`/`#[timeout(..)]`; give each event or timeout its own handler",
+                    method.sig.ident
+                ),
+            );
+        }
+        let mut typed = method.sig.inputs.iter().filter_map(|input| match input {
+            FnArg::Typed(pat_type) => Some(pat_type),
+            FnArg::Receiver(_) => None,
+        });
+        let (payload, context) = match (typed.next(), typed.next()) {
+            (Some(only), None) if is_context(&only.ty) => (None, Some(only)),
+            (Some(only), None) => (Some(&*only.ty), None),
+            (Some(first), Some(second)) if is_context(&second.ty) => {
+                (Some(&*first.ty), Some(second))
+            }
+            (Some(first), Some(_)) => (Some(&*first.ty), None),
+            (None, _) => (None, None),
+        };
+        Some(Handler {
+            original: method,
+            trigger,
+            payload,
+            context,
+        })
+    }
+
+    /// The method's name.
+    pub(crate) fn name(&self) -> &syn::Ident {
+        &self.original.sig.ident
+    }
+
+    /// The event or timeout path, if the attribute named one.
+    pub(crate) fn path(&self) -> Option<&Path> {
+        match &self.trigger {
+            Trigger::On(on) => on.event.as_ref(),
+            Trigger::Timeout(timeout) => timeout.kind.as_ref(),
+        }
+    }
+
+    /// The commands this handler declares.
+    pub(crate) fn sends(&self) -> &[Path] {
+        match &self.trigger {
+            Trigger::On(on) => &on.sends,
+            Trigger::Timeout(timeout) => &timeout.sends,
+        }
+    }
+
+    /// Whether this is an event handler.
+    pub(crate) fn is_event_handler(&self) -> bool {
+        matches!(self.trigger, Trigger::On(_))
+    }
+
+    /// The `#[on(..)]` arguments, for event handlers.
+    pub(crate) fn on(&self) -> Option<&OnAttr> {
+        match &self.trigger {
+            Trigger::On(on) => Some(on),
+            Trigger::Timeout(_) => None,
+        }
+    }
+}
+
+/// Whether `ty` is `&mut Context<..>` (by the last path segment's name).
+pub(crate) fn is_context(ty: &Type) -> bool {
+    let Type::Reference(reference) = ty else {
+        return false;
+    };
+    let Type::Path(TypePath { path, .. }) = &*reference.elem else {
+        return false;
+    };
+    reference.mutability.is_some()
+        && path
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == CONTEXT)
+}
+
+/// `Enum::Variant` as written, without spaces.
+pub(crate) fn path_string(path: &Path) -> String {
+    let segments: Vec<String> = path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    let joined = segments.join("::");
+    if path.leading_colon.is_some() {
+        format!("::{joined}")
+    } else {
+        joined
+    }
+}

@@ -1,0 +1,275 @@
+//! Attribute arguments parsed into typed structs: `#[process_manager(..)]`,
+//! `#[on(..)]` and `#[timeout(..)]`. Parsers record mistakes in the `Ctxt`
+//! and keep going, so one build reports every bad key.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{parenthesized, Ident, LitStr, Path, Token, Type};
+
+use crate::ctxt::Ctxt;
+use crate::suggest::unknown_key_message;
+use crate::symbol::*;
+
+/// A key that may be given once; a second occurrence is reported.
+pub(crate) struct Attr<T> {
+    name: Symbol,
+    attribute: &'static str,
+    value: Option<T>,
+}
+
+impl<T> Attr<T> {
+    fn none(name: Symbol, attribute: &'static str) -> Self {
+        Attr {
+            name,
+            attribute,
+            value: None,
+        }
+    }
+
+    fn set(&mut self, cx: &Ctxt, tokens: impl ToTokens, value: T) {
+        if self.value.is_some() {
+            cx.error_spanned_by(
+                tokens,
+                format!(
+                    "duplicate `{}` in `{}`; give it once",
+                    self.name, self.attribute
+                ),
+            );
+        } else {
+            self.value = Some(value);
+        }
+    }
+
+    fn get(self) -> Option<T> {
+        self.value
+    }
+}
+
+/// The arguments of `#[process_manager(..)]`.
+pub(crate) struct ProcessAttr {
+    /// `name = ".."`: the process name.
+    pub(crate) name: Option<LitStr>,
+    /// `id = Type`: the instance id type.
+    pub(crate) id: Option<Type>,
+    /// `subscribe(A, B)`: the event enums.
+    pub(crate) subscribe: Vec<Path>,
+    /// `ignore(A::X, ..)`: events deliberately not handled.
+    pub(crate) ignore: Vec<Path>,
+    /// `timeouts(T)`: the enum of timeout kinds.
+    pub(crate) timeouts: Option<Path>,
+    /// Where to point errors about the attribute as a whole.
+    pub(crate) span: Span,
+}
+
+/// How an event finds its instance.
+pub(crate) enum Correlate {
+    /// `correlate = field`: a field of the payload.
+    Field(Ident),
+    /// `correlate = path::to_fn`: a function of the payload returning `Option<Id>`.
+    Function(Path),
+}
+
+/// The arguments of `#[on(..)]`.
+pub(crate) struct OnAttr {
+    /// The event, `Enum::Variant`.
+    pub(crate) event: Option<Path>,
+    /// `start`: the handler may create the instance (kept for its span).
+    pub(crate) start: Option<Ident>,
+    /// `correlate = ..`.
+    pub(crate) correlate: Option<Correlate>,
+    /// `sends(..)`: the commands the handler may send.
+    pub(crate) sends: Vec<Path>,
+}
+
+/// The arguments of `#[timeout(..)]`.
+pub(crate) struct TimeoutAttr {
+    /// The kind, `Enum::Variant`.
+    pub(crate) kind: Option<Path>,
+    /// `sends(..)`: the commands the handler may send.
+    pub(crate) sends: Vec<Path>,
+}
+
+impl ProcessAttr {
+    /// Parses the attribute's arguments.
+    pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> ProcessAttr {
+        const ATTRIBUTE: &str = "#[process_manager(..)]";
+        let span = if args.is_empty() {
+            Span::call_site()
+        } else {
+            syn::spanned::Spanned::span(&args)
+        };
+        let mut name = Attr::none(NAME, ATTRIBUTE);
+        let mut id = Attr::none(ID, ATTRIBUTE);
+        let mut subscribe = Attr::none(SUBSCRIBE, ATTRIBUTE);
+        let mut ignore = Attr::none(IGNORE, ATTRIBUTE);
+        let mut timeouts = Attr::none(TIMEOUTS, ATTRIBUTE);
+        let parser = syn::meta::parser(|meta| {
+            if meta.path == NAME {
+                let value: LitStr = meta.value()?.parse()?;
+                if value.value().trim().is_empty() {
+                    cx.error_spanned_by(&value, "the process name is empty; give a unique name such as `name = \"booking\"`");
+                }
+                name.set(cx, &meta.path, value);
+            } else if meta.path == ID {
+                id.set(cx, &meta.path, meta.value()?.parse::<Type>()?);
+            } else if meta.path == SUBSCRIBE {
+                subscribe.set(cx, &meta.path, parse_paths(&meta)?);
+            } else if meta.path == IGNORE {
+                ignore.set(cx, &meta.path, parse_paths(&meta)?);
+            } else if meta.path == TIMEOUTS {
+                let mut kinds = parse_paths(&meta)?;
+                if kinds.len() > 1 {
+                    cx.error_spanned_by(
+                        &kinds[1],
+                        "`timeouts(..)` takes one enum; make each kind a variant of it",
+                    );
+                }
+                if let Some(first) = (!kinds.is_empty()).then(|| kinds.remove(0)) {
+                    timeouts.set(cx, &meta.path, first);
+                }
+            } else {
+                report_unknown_key(cx, &meta, ATTRIBUTE, PROCESS_KEYS)?;
+            }
+            Ok(())
+        });
+        if let Err(error) = parser.parse2(args) {
+            cx.syn_error(error);
+        }
+        ProcessAttr {
+            name: name.get(),
+            id: id.get(),
+            subscribe: subscribe.get().unwrap_or_default(),
+            ignore: ignore.get().unwrap_or_default(),
+            timeouts: timeouts.get(),
+            span,
+        }
+    }
+}
+
+impl OnAttr {
+    /// Parses `#[on(..)]`.
+    pub(crate) fn parse(cx: &Ctxt, attr: &syn::Attribute) -> OnAttr {
+        const ATTRIBUTE: &str = "#[on(..)]";
+        let mut event = Attr::none(EVENT, ATTRIBUTE);
+        let mut start = Attr::none(START, ATTRIBUTE);
+        let mut correlate = Attr::none(CORRELATE, ATTRIBUTE);
+        let mut sends = Attr::none(SENDS, ATTRIBUTE);
+        let result = attr.parse_nested_meta(|meta| {
+            if is_bare_path(&meta) && meta.path.segments.len() > 1 {
+                if event.value.is_some() {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        "an `#[on(..)]` names one event; write a second handler for this one",
+                    );
+                } else {
+                    event.set(cx, &meta.path, meta.path.clone());
+                }
+            } else if meta.path == START {
+                if !is_bare_path(&meta) {
+                    cx.error_spanned_by(&meta.path, "`start` takes no value; write just `start`");
+                    skip_value(&meta)?;
+                }
+                if let Some(ident) = meta.path.get_ident() {
+                    start.set(cx, &meta.path, ident.clone());
+                }
+            } else if meta.path == CORRELATE {
+                let path: Path = meta.value()?.parse()?;
+                let value = match path.get_ident() {
+                    Some(field) => Correlate::Field(field.clone()),
+                    None => Correlate::Function(path),
+                };
+                correlate.set(cx, &meta.path, value);
+            } else if meta.path == SENDS {
+                sends.set(cx, &meta.path, parse_paths(&meta)?);
+            } else {
+                report_unknown_key(cx, &meta, ATTRIBUTE, ON_KEYS)?;
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            cx.syn_error(error);
+        }
+        let event = event.get();
+        if event.is_none() && !cx.has_errors() {
+            cx.error_spanned_by(
+                attr,
+                "`#[on(..)]` needs the event first, as in `#[on(BookingEvent::Placed)]`",
+            );
+        }
+        OnAttr {
+            event,
+            start: start.get(),
+            correlate: correlate.get(),
+            sends: sends.get().unwrap_or_default(),
+        }
+    }
+}
+
+impl TimeoutAttr {
+    /// Parses `#[timeout(..)]`.
+    pub(crate) fn parse(cx: &Ctxt, attr: &syn::Attribute) -> TimeoutAttr {
+        const ATTRIBUTE: &str = "#[timeout(..)]";
+        let mut kind = Attr::none(TIMEOUT, ATTRIBUTE);
+        let mut sends = Attr::none(SENDS, ATTRIBUTE);
+        let result = attr.parse_nested_meta(|meta| {
+            if is_bare_path(&meta) && meta.path.segments.len() > 1 {
+                kind.set(cx, &meta.path, meta.path.clone());
+            } else if meta.path == SENDS {
+                sends.set(cx, &meta.path, parse_paths(&meta)?);
+            } else {
+                report_unknown_key(cx, &meta, ATTRIBUTE, TIMEOUT_KEYS)?;
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            cx.syn_error(error);
+        }
+        let kind = kind.get();
+        if kind.is_none() && !cx.has_errors() {
+            cx.error_spanned_by(attr, "`#[timeout(..)]` needs the timeout kind first, as in `#[timeout(BookingTimeout::PaymentDue)]`");
+        }
+        TimeoutAttr {
+            kind,
+            sends: sends.get().unwrap_or_default(),
+        }
+    }
+}
+
+/// Whether the entry is a path with neither `= value` nor `(..)` after it.
+fn is_bare_path(meta: &ParseNestedMeta<'_>) -> bool {
+    !(meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren))
+}
+
+/// Parses `(A, B::C, ..)`.
+fn parse_paths(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Path>> {
+    let content;
+    parenthesized!(content in meta.input);
+    let paths = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+    Ok(paths.into_iter().collect())
+}
+
+/// Records an unknown key and skips its value, so parsing can go on.
+pub(crate) fn report_unknown_key(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    attribute: &str,
+    known: &[Symbol],
+) -> syn::Result<()> {
+    let word = meta.path.to_token_stream().to_string().replace(' ', "");
+    cx.error_spanned_by(&meta.path, unknown_key_message(&word, attribute, known));
+    skip_value(meta)
+}
+
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        parenthesized!(content in meta.input);
+        content.parse::<TokenStream>()?;
+    }
+    Ok(())
+}

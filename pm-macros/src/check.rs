@@ -1,0 +1,430 @@
+//! The macro's own checks (DESIGN section 4, item 4). Each rule is one
+//! function, stated above it with its reason; all run, so every mistake is
+//! reported in one build. What only rustc can see (missing handlers, wrong
+//! payload types, undeclared commands) is left to generated code spanned on
+//! the user's tokens.
+
+use std::collections::HashMap;
+
+use syn::{FnArg, Path, ReturnType};
+
+use crate::ast::{is_context, path_string, Handler, Process};
+use crate::ctxt::Ctxt;
+use crate::prop::{command_variant, enum_of};
+
+/// Runs every check, in order.
+pub(crate) fn check(cx: &Ctxt, process: &Process<'_>) {
+    check_required_keys(cx, process);
+    check_listed_once(cx, process);
+    check_signatures(cx, process);
+    check_handler_paths(cx, process);
+    check_duplicate_handlers(cx, process);
+    check_handled_and_ignored(cx, process);
+    check_start_handler(cx, process);
+    check_command_names(cx, process);
+}
+
+/// `name`, `id` and `subscribe(..)` have no sensible default: the name keys
+/// stored state, the id type parses stream ids, and a process without
+/// subscriptions never runs.
+fn check_required_keys(cx: &Ctxt, process: &Process<'_>) {
+    let attr = &process.attr;
+    if attr.name.is_none() {
+        cx.error_at(
+            attr.span,
+            "`#[process_manager]` needs `name = \"..\"`; the name keys stored state, so pick a unique one such as `name = \"booking\"`",
+        );
+    }
+    if attr.id.is_none() {
+        cx.error_at(
+            attr.span,
+            "`#[process_manager]` needs `id = Type`, the instance id type (FromStr + Display + Clone), such as `id = BookingId`",
+        );
+    }
+    if attr.subscribe.is_empty() {
+        cx.error_at(
+            attr.span,
+            "`#[process_manager]` needs `subscribe(..)` with the event enums the process reacts to",
+        );
+    }
+}
+
+/// A repeated entry is harmless but always a slip (often a copy-paste that
+/// meant another enum or command).
+fn check_listed_once(cx: &Ctxt, process: &Process<'_>) {
+    report_repeats(cx, &process.attr.subscribe, "subscribe(..)");
+    report_repeats(cx, &process.attr.ignore, "ignore(..)");
+    for handler in &process.handlers {
+        report_repeats(cx, handler.sends(), "sends(..)");
+    }
+}
+
+fn report_repeats(cx: &Ctxt, paths: &[Path], list: &str) {
+    let mut seen = Vec::new();
+    for path in paths {
+        let written = path_string(path);
+        if seen.contains(&written) {
+            cx.error_spanned_by(
+                path,
+                format!("`{written}` is listed twice in `{list}`; remove one"),
+            );
+        } else {
+            seen.push(written);
+        }
+    }
+}
+
+/// Handlers are called by generated code with a fixed shape:
+/// `(&mut self, [event: &Payload,] cx: &mut Context<Self>)`, synchronous,
+/// returning nothing. Saying so here beats a type error in generated code.
+fn check_signatures(cx: &Ctxt, process: &Process<'_>) {
+    for handler in &process.handlers {
+        let sig = &handler.original.sig;
+        let name = &sig.ident;
+        if let Some(asyncness) = sig.asyncness {
+            cx.error_spanned_by(
+                asyncness,
+                format!("handler `{name}` is `async`; handlers are synchronous and do no I/O, so remove `async` and send a command instead"),
+            );
+        }
+        if !sig.generics.params.is_empty() {
+            cx.error_spanned_by(&sig.generics, format!("handler `{name}` cannot be generic"));
+        }
+        if let ReturnType::Type(_, ty) = &sig.output {
+            cx.error_spanned_by(
+                ty,
+                format!("handler `{name}` returns a value, which the engine would drop; change `self` or call `cx` instead"),
+            );
+        }
+        match sig.inputs.first() {
+            Some(FnArg::Receiver(receiver)) if receiver.reference.is_some() && receiver.mutability.is_some() => {}
+            Some(FnArg::Receiver(receiver)) => cx.error_spanned_by(
+                receiver,
+                format!("handler `{name}` must take `&mut self`, since handlers change the process state"),
+            ),
+            _ => cx.error_spanned_by(
+                name,
+                format!("handler `{name}` must take `&mut self` first, since handlers change the process state"),
+            ),
+        }
+        check_parameters(cx, handler);
+    }
+}
+
+fn check_parameters(cx: &Ctxt, handler: &Handler<'_>) {
+    let sig = &handler.original.sig;
+    let name = &sig.ident;
+    let typed: Vec<_> = sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(pat_type) => Some(pat_type),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let expected = if handler.is_event_handler() {
+        "`(&mut self, event: &Payload, cx: &mut Context<Self>)`, or without `event` for unit variants"
+    } else {
+        "`(&mut self, cx: &mut Context<Self>)`"
+    };
+    let most = if handler.is_event_handler() { 2 } else { 1 };
+    if typed.len() > most {
+        cx.error_spanned_by(
+            typed[most],
+            format!("handler `{name}` takes too many parameters; expected {expected}"),
+        );
+        return;
+    }
+    match typed.last() {
+        Some(last) if is_context(&last.ty) => {}
+        Some(last) if typed.len() == most => cx.error_spanned_by(
+            &last.ty,
+            format!("the last parameter of handler `{name}` must be `&mut Context<Self>`; expected {expected}"),
+        ),
+        _ => cx.error_spanned_by(
+            name,
+            format!("handler `{name}` has no `&mut Context<Self>` parameter; add `cx: &mut Context<Self>` as its last parameter"),
+        ),
+    }
+    if let Some(context) = handler.context {
+        check_context_arguments(cx, name, &context.ty);
+    }
+    if let Some(payload) = handler.payload {
+        if !handler.is_event_handler() {
+            cx.error_spanned_by(
+                payload,
+                format!("timeout handler `{name}` receives no event; expected {expected}"),
+            );
+        } else if !matches!(payload, syn::Type::Reference(reference) if reference.mutability.is_none())
+        {
+            cx.error_spanned_by(
+                payload,
+                format!("handler `{name}` must take the event payload by shared reference, as in `event: &BookingPlaced`"),
+            );
+        }
+    }
+}
+
+/// `Context<Self>` gets its second argument from the macro; one written by
+/// hand would clash with it.
+fn check_context_arguments(cx: &Ctxt, name: &syn::Ident, ty: &syn::Type) {
+    let syn::Type::Reference(reference) = ty else {
+        return;
+    };
+    let syn::Type::Path(path) = &*reference.elem else {
+        return;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return;
+    };
+    let count = match &last.arguments {
+        syn::PathArguments::AngleBracketed(arguments) => arguments.args.len(),
+        _ => 0,
+    };
+    if count != 1 {
+        cx.error_spanned_by(
+            ty,
+            format!("write the context of handler `{name}` as `&mut Context<Self>`"),
+        );
+    }
+}
+
+/// Routing matches on the subscribed enums, so a handler or ignore entry
+/// must name a variant of one of them; a timeout handler must name a
+/// variant of the `timeouts(..)` enum.
+fn check_handler_paths(cx: &Ctxt, process: &Process<'_>) {
+    let subscribed = process
+        .attr
+        .subscribe
+        .iter()
+        .map(|path| format!("`{}`", path_string(path)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let event_paths = process
+        .event_handlers()
+        .filter_map(Handler::path)
+        .chain(&process.attr.ignore);
+    for path in event_paths {
+        if process.subscription_of(path).is_some() || process.attr.subscribe.is_empty() {
+            continue;
+        }
+        let written = path_string(path);
+        match enum_of(path) {
+            Some(enum_path) => cx.error_spanned_by(
+                path,
+                format!(
+                    "`{written}` is not in a subscribed enum; add `{}` to `subscribe(..)`, or name a variant of {subscribed}",
+                    path_string(&enum_path)
+                ),
+            ),
+            None => cx.error_spanned_by(
+                path,
+                format!("`{written}` is not an event; name an enum variant, as in `BookingEvent::Placed`"),
+            ),
+        }
+    }
+    for handler in process.timeout_handlers() {
+        let Some(path) = handler.path() else {
+            continue;
+        };
+        let written = path_string(path);
+        match &process.attr.timeouts {
+            None => cx.error_spanned_by(
+                path,
+                format!(
+                    "timeout handler `{}` but no `timeouts(..)`; add `timeouts({})` to `#[process_manager(..)]`",
+                    handler.name(),
+                    enum_of(path).map_or_else(|| "YourTimeoutEnum".to_owned(), |enum_path| path_string(&enum_path))
+                ),
+            ),
+            Some(timeouts) if !process.is_timeout_kind(path) => cx.error_spanned_by(
+                path,
+                format!(
+                    "`{written}` is not a kind of the timeouts enum `{}`; name one of its variants",
+                    path_string(timeouts)
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// One event (or timeout kind) runs one handler; two would make the
+/// routing ambiguous.
+fn check_duplicate_handlers(cx: &Ctxt, process: &Process<'_>) {
+    let mut first_by_path: HashMap<String, &syn::Ident> = HashMap::new();
+    for handler in &process.handlers {
+        let Some(path) = handler.path() else {
+            continue;
+        };
+        let written = path_string(path);
+        match first_by_path.get(&written) {
+            Some(first) => cx.error_spanned_by(
+                path,
+                format!("second handler for `{written}`; the first is `{first}`"),
+            ),
+            None => {
+                first_by_path.insert(written, handler.name());
+            }
+        }
+    }
+}
+
+/// `ignore(..)` says "no handler on purpose"; an event that has one is a
+/// contradiction, and one of the two is stale.
+fn check_handled_and_ignored(cx: &Ctxt, process: &Process<'_>) {
+    for ignored in &process.attr.ignore {
+        let written = path_string(ignored);
+        let handler = process.event_handlers().find(|handler| {
+            handler
+                .path()
+                .is_some_and(|path| path_string(path) == written)
+        });
+        if let Some(handler) = handler {
+            cx.error_spanned_by(
+                ignored,
+                format!(
+                    "`{written}` is handled by `{}` and also listed in `ignore(..)`; remove one",
+                    handler.name()
+                ),
+            );
+        }
+    }
+}
+
+/// Only `start` handlers create instances; without one the process would
+/// silently skip every event.
+fn check_start_handler(cx: &Ctxt, process: &Process<'_>) {
+    if !process.has_start_handler() && process.event_handlers().next().is_some() {
+        cx.error_at(
+            process.attr.span,
+            "no handler is marked `start`, so no instance can ever be created; add `start` to the `#[on(..)]` that begins the process",
+        );
+    }
+}
+
+/// The command enum names its variants after the command types' last path
+/// segment, so two types of the same name from different modules collide.
+fn check_command_names(cx: &Ctxt, process: &Process<'_>) {
+    let mut by_name: HashMap<String, String> = HashMap::new();
+    for path in process.all_commands() {
+        let Some(variant) = command_variant(path) else {
+            continue;
+        };
+        let written = path_string(path);
+        match by_name.get(&variant.to_string()) {
+            Some(other) if *other != written => cx.error_spanned_by(
+                path,
+                format!("two commands are named `{variant}` (`{other}` and `{written}`); rename one of the types"),
+            ),
+            _ => {
+                by_name.insert(variant.to_string(), written);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    use crate::ast::Process;
+    use crate::ctxt::Ctxt;
+
+    /// The messages the checks report for `args` on `body`.
+    fn messages(args: TokenStream, body: TokenStream) -> Vec<String> {
+        let item: syn::ItemImpl = syn::parse2(body).expect("test input is an impl block");
+        let cx = Ctxt::new();
+        if let Some(process) = Process::from_syn(&cx, args, &item) {
+            super::check(&cx, &process);
+        }
+        let errors = cx
+            .check()
+            .map(|tokens| tokens.to_string())
+            .unwrap_or_default();
+        errors
+            .split("compile_error !")
+            .filter_map(|chunk| {
+                let start = chunk.find('"')?;
+                let end = chunk.rfind('"')?;
+                (end > start).then(|| chunk[start + 1..end].replace("\\\"", "\""))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_process_has_no_errors() {
+        let errors = messages(
+            quote!(
+                name = "booking",
+                id = BookingId,
+                subscribe(BookingEvent),
+                ignore(BookingEvent::Settled)
+            ),
+            quote! {
+                impl Booking {
+                    #[on(BookingEvent::Placed, start, sends(Reserve))]
+                    fn placed(&mut self, event: &Placed, cx: &mut Context<Self>) {}
+                    #[on(BookingEvent::Expired)]
+                    fn expired(&mut self, cx: &mut Context<Self>) {}
+                }
+            },
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn every_mistake_is_reported() {
+        let errors = messages(
+            quote!(
+                name = "booking",
+                id = BookingId,
+                subscribe(BookingEvent),
+                ignore(BookingEvent::Placed)
+            ),
+            quote! {
+                impl Booking {
+                    #[on(BookingEvent::Placed, sends(Reserve))]
+                    fn placed(&mut self, event: &Placed, cx: &mut Context<Self>) {}
+                    #[on(BookingEvent::Placed)]
+                    fn placed_again(&mut self, cx: &mut Context<Self>) {}
+                    #[on(OrderEvent::Paid)]
+                    fn paid(&self) {}
+                }
+            },
+        );
+        let expected = [
+            "handler `paid` must take `&mut self`",
+            "handler `paid` has no `&mut Context<Self>` parameter",
+            "`OrderEvent::Paid` is not in a subscribed enum",
+            "second handler for `BookingEvent::Placed`; the first is `placed`",
+            "`BookingEvent::Placed` is handled by `placed` and also listed in `ignore(..)`",
+            "no handler is marked `start`",
+        ];
+        for fragment in expected {
+            assert!(
+                errors.iter().any(|error| error.contains(fragment)),
+                "missing `{fragment}` in {errors:#?}"
+            );
+        }
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+    }
+
+    #[test]
+    fn misspelt_key_suggests_the_right_one() {
+        let errors = messages(
+            quote!(name = "booking", id = BookingId, subscribe(BookingEvent)),
+            quote! {
+                impl Booking {
+                    #[on(BookingEvent::Placed, start, send(Reserve))]
+                    fn placed(&mut self, cx: &mut Context<Self>) {}
+                }
+            },
+        );
+        assert_eq!(
+            errors,
+            ["unknown key `send` in `#[on(..)]`; expected one of `start`, `correlate`, `sends` (did you mean `sends`?)"]
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! `#[derive(Event)]`: stable type names, decoding from (type name, JSON),
+//! and the variant list the compile-time checks read.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Data, DeriveInput, Fields, LitStr};
+
+use crate::attr::report_unknown_key;
+use crate::ctxt::Ctxt;
+use crate::symbol::{EVENT, EVENT_ENUM_KEYS, EVENT_VARIANT_KEYS, FAMILY, NAME};
+
+/// One variant of an event enum.
+struct Variant<'a> {
+    ident: &'a syn::Ident,
+    /// The payload type of a one-field tuple variant; `None` for a unit variant.
+    payload: Option<&'a syn::Type>,
+    /// The full stable type name, `family.name`.
+    type_name: String,
+}
+
+pub(crate) fn derive(input: DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let expanded = expand(&cx, &input);
+    match cx.check() {
+        Some(errors) => errors,
+        None => expanded,
+    }
+}
+
+fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
+    let Data::Enum(data) = &input.data else {
+        cx.error_spanned_by(
+            &input.ident,
+            "`#[derive(Event)]` goes on an enum, one variant per event type",
+        );
+        return TokenStream::new();
+    };
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(&input.generics, "an event enum cannot be generic");
+    }
+    let enum_ident = &input.ident;
+    let family = parse_enum_attrs(cx, input).unwrap_or_else(|| enum_ident.to_string());
+    let variants: Vec<Variant<'_>> = data
+        .variants
+        .iter()
+        .filter_map(|variant| {
+            let payload = match &variant.fields {
+                Fields::Unit => None,
+                Fields::Unnamed(fields) if fields.unnamed.len() == 1 => Some(&fields.unnamed[0].ty),
+                _ => {
+                    cx.error_spanned_by(
+                        variant,
+                        format!(
+                            "`{enum_ident}::{}` must be a unit variant or hold one payload type, as in `{}(Booking{})`; move its fields into a struct",
+                            variant.ident, variant.ident, variant.ident
+                        ),
+                    );
+                    return None;
+                }
+            };
+            let name = parse_variant_attrs(cx, variant).unwrap_or_else(|| variant.ident.to_string());
+            Some(Variant {
+                ident: &variant.ident,
+                payload,
+                type_name: format!("{family}.{name}"),
+            })
+        })
+        .collect();
+    report_repeated_names(cx, &variants);
+    let infos = variants.iter().map(|variant| {
+        let name = variant.ident.to_string();
+        let type_name = &variant.type_name;
+        let unhandled = format!(
+            "`{enum_ident}::{name}` has no handler; add a method with `#[on({enum_ident}::{name})]`, or list `{enum_ident}::{name}` in `ignore(..)`"
+        );
+        quote!(::pm_core::__private::VariantInfo { name: #name, type_name: #type_name, unhandled: #unhandled })
+    });
+    let type_name_arms = variants.iter().map(|variant| {
+        let ident = variant.ident;
+        let type_name = &variant.type_name;
+        quote!(#enum_ident::#ident { .. } => #type_name)
+    });
+    let decode_arms = variants.iter().map(|variant| {
+        let ident = variant.ident;
+        let type_name = &variant.type_name;
+        match variant.payload {
+            Some(payload) => quote! {
+                #type_name => <#payload as ::pm_core::__private::serde::Deserialize>::deserialize(payload)
+                    .map(#enum_ident::#ident)
+                    .map_err(|source| ::pm_core::DecodeError::Payload {
+                        type_name: ::std::string::ToString::to_string(event_type),
+                        source,
+                    })
+            },
+            None => quote!(#type_name => ::core::result::Result::Ok(#enum_ident::#ident)),
+        }
+    });
+    let encode_arms = variants.iter().map(|variant| {
+        let ident = variant.ident;
+        match variant.payload {
+            Some(_) => quote!(#enum_ident::#ident(ref payload) => ::pm_core::__private::serde_json::to_value(payload)),
+            None => quote!(#enum_ident::#ident => ::core::result::Result::Ok(::pm_core::__private::serde_json::Value::Null)),
+        }
+    });
+    quote! {
+        impl ::pm_core::Event for #enum_ident {
+            const FAMILY: &'static str = #family;
+            const VARIANTS: &'static [::pm_core::__private::VariantInfo] = &[#(#infos),*];
+
+            fn type_name(&self) -> &'static str {
+                match *self {
+                    #(#type_name_arms,)*
+                }
+            }
+
+            fn decode(
+                event_type: &str,
+                payload: &::pm_core::__private::serde_json::Value,
+            ) -> ::core::result::Result<Self, ::pm_core::DecodeError> {
+                match event_type {
+                    #(#decode_arms,)*
+                    _ => ::core::result::Result::Err(::pm_core::DecodeError::UnknownType {
+                        type_name: ::std::string::ToString::to_string(event_type),
+                        family: #family,
+                    }),
+                }
+            }
+
+            fn encode(&self) -> ::core::result::Result<::pm_core::__private::serde_json::Value, ::pm_core::__private::serde_json::Error> {
+                match *self {
+                    #(#encode_arms,)*
+                }
+            }
+        }
+    }
+}
+
+/// `#[event(family = "..")]` on the enum.
+fn parse_enum_attrs(cx: &Ctxt, input: &DeriveInput) -> Option<String> {
+    let mut family = None;
+    for attr in input.attrs.iter().filter(|attr| attr.path() == EVENT) {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path == FAMILY {
+                let value: LitStr = meta.value()?.parse()?;
+                check_name_part(cx, &value);
+                family = Some(value.value());
+            } else {
+                report_unknown_key(cx, &meta, "#[event(..)]", EVENT_ENUM_KEYS)?;
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            cx.syn_error(error);
+        }
+    }
+    family
+}
+
+/// `#[event(name = "..")]` on a variant.
+fn parse_variant_attrs(cx: &Ctxt, variant: &syn::Variant) -> Option<String> {
+    let mut name = None;
+    for attr in variant.attrs.iter().filter(|attr| attr.path() == EVENT) {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path == NAME {
+                let value: LitStr = meta.value()?.parse()?;
+                check_name_part(cx, &value);
+                name = Some(value.value());
+            } else {
+                report_unknown_key(cx, &meta, "#[event(..)]", EVENT_VARIANT_KEYS)?;
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            cx.syn_error(error);
+        }
+    }
+    name
+}
+
+/// Type names are `family.name`; an empty part would make them ambiguous.
+fn check_name_part(cx: &Ctxt, value: &LitStr) {
+    if value.value().trim().is_empty() {
+        cx.error_spanned_by(
+            value,
+            "the name is empty; type names are stored with every event, so give a stable one",
+        );
+    }
+}
+
+fn report_repeated_names(cx: &Ctxt, variants: &[Variant<'_>]) {
+    for (index, variant) in variants.iter().enumerate() {
+        if let Some(first) = variants[..index]
+            .iter()
+            .find(|other| other.type_name == variant.type_name)
+        {
+            cx.error_spanned_by(
+                variant.ident,
+                format!(
+                    "`{}` and `{}` share the type name `{}`; give one another `#[event(name = \"..\")]`",
+                    first.ident, variant.ident, variant.type_name
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The static `pm_core::Descriptor` of a process, for tooling.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ast::{path_string, Handler, Process};
+use crate::attr::Correlate;
+use crate::prop::command_variant;
+
+pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
+    let attr = &process.attr;
+    let name = attr
+        .name
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
+    let id_type = attr
+        .id
+        .as_ref()
+        .map(|id| quote!(#id).to_string().replace(' ', ""))
+        .unwrap_or_default();
+    let subscriptions = attr.subscribe.iter().map(|path| {
+        let written = path_string(path);
+        quote! {
+            ::pm_core::Subscription {
+                event_enum: #written,
+                family: <#path as ::pm_core::Event>::FAMILY,
+            }
+        }
+    });
+    let handlers = process
+        .event_handlers()
+        .chain(process.timeout_handlers())
+        .map(expand_handler_info);
+    let ignored = attr.ignore.iter().map(path_string);
+    let timeout_type = match &attr.timeouts {
+        Some(path) => {
+            let written = path_string(path);
+            quote!(::core::option::Option::Some(#written))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let commands = process
+        .all_commands()
+        .into_iter()
+        .filter_map(command_variant)
+        .map(ToString::to_string);
+    quote! {
+        static DESCRIPTOR: ::pm_core::Descriptor = ::pm_core::Descriptor {
+            name: #name,
+            id_type: #id_type,
+            subscriptions: &[#(#subscriptions),*],
+            handlers: &[#(#handlers),*],
+            ignored: &[#(#ignored),*],
+            timeout_type: #timeout_type,
+            commands: &[#(#commands),*],
+        };
+        &DESCRIPTOR
+    }
+}
+
+fn expand_handler_info(handler: &Handler<'_>) -> TokenStream {
+    let method = handler.name().to_string();
+    let path = handler.path().map(path_string).unwrap_or_default();
+    let (trigger, starts, correlation) = match handler.on() {
+        Some(on) => {
+            let correlation = match &on.correlate {
+                None => quote!(::pm_core::Correlation::StreamId),
+                Some(Correlate::Field(field)) => {
+                    let field = field.to_string();
+                    quote!(::pm_core::Correlation::Field(#field))
+                }
+                Some(Correlate::Function(function)) => {
+                    let function = path_string(function);
+                    quote!(::pm_core::Correlation::Function(#function))
+                }
+            };
+            (
+                quote!(::pm_core::Trigger::Event(#path)),
+                on.start.is_some(),
+                correlation,
+            )
+        }
+        None => (
+            quote!(::pm_core::Trigger::Timeout(#path)),
+            false,
+            quote!(::pm_core::Correlation::Instance),
+        ),
+    };
+    let sends = handler
+        .sends()
+        .iter()
+        .filter_map(command_variant)
+        .map(ToString::to_string);
+    quote! {
+        ::pm_core::HandlerInfo {
+            method: #method,
+            trigger: #trigger,
+            starts: #starts,
+            correlation: #correlation,
+            sends: &[#(#sends),*],
+        }
+    }
+}

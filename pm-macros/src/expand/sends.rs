@@ -1,0 +1,38 @@
+//! One marker type per handler, implementing `Sends<C>` for each command in
+//! its `sends(..)`: `cx.send(cmd)` of anything else fails to compile with
+//! the message on `Sends`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::Process;
+use crate::prop::command_variant;
+
+pub(super) fn expand_markers(process: &Process<'_>) -> TokenStream {
+    let command_enum = process.command_enum();
+    process
+        .handlers
+        .iter()
+        .map(|handler| {
+            let marker = handler.marker(&process.ident);
+            let impls = handler.sends().iter().filter_map(|command| {
+                let variant = command_variant(command)?;
+                Some(quote_spanned! {command.span()=>
+                    impl ::pm_core::Sends<#command> for #marker {
+                        type Command = #command_enum;
+                        fn wrap(command: #command) -> #command_enum {
+                            #command_enum::#variant(command)
+                        }
+                    }
+                })
+            });
+            quote! {
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, unreachable_pub)]
+                pub enum #marker {}
+                #(#impls)*
+            }
+        })
+        .collect()
+}
