@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     Batch, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus, OutboxCommand,
-    ParkedEvent, Store,
+    ParkedEvent, ProcessStats, Store,
 };
 use crate::error::{Error, Result};
 use crate::log::Position;
@@ -67,13 +67,6 @@ impl MemoryStore {
             .get(process)
             .map(|data| data.instances.values().cloned().collect())
             .unwrap_or_default()
-    }
-
-    /// The number of commands of `process` waiting for delivery.
-    pub fn pending_commands(&self, process: &str) -> usize {
-        self.processes()
-            .get(process)
-            .map_or(0, |data| data.outbox.len())
     }
 
     /// The number of commands of `process` delivered so far.
@@ -349,6 +342,27 @@ impl Store for MemoryStore {
 
     fn subscribe_outbox(&self) -> watch::Receiver<u64> {
         self.inner.outbox_changed.subscribe()
+    }
+
+    async fn stats(&self, process: &str) -> Result<ProcessStats> {
+        let processes = self.processes();
+        let Some(data) = processes.get(process) else {
+            return Ok(ProcessStats::default());
+        };
+        let count = |status| {
+            data.instances
+                .values()
+                .filter(|record| record.status == status)
+                .count() as u64
+        };
+        Ok(ProcessStats {
+            active: count(InstanceStatus::Active),
+            completed: count(InstanceStatus::Completed),
+            parked: count(InstanceStatus::Parked),
+            pending_commands: data.outbox.len() as u64,
+            dead_letters: data.dead.len() as u64,
+            pending_timeouts: data.timeouts.len() as u64,
+        })
     }
 
     async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEvent>> {

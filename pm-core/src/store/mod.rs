@@ -227,6 +227,23 @@ pub struct DeadLetter {
     pub error: String,
 }
 
+/// Counts of one process's rows, for progress reports and operators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProcessStats {
+    /// Active instances.
+    pub active: u64,
+    /// Completed instances (tombstones).
+    pub completed: u64,
+    /// Parked instances.
+    pub parked: u64,
+    /// Commands waiting for delivery.
+    pub pending_commands: u64,
+    /// Dead-lettered commands.
+    pub dead_letters: u64,
+    /// Pending timeouts.
+    pub pending_timeouts: u64,
+}
+
 /// Where process state, the outbox, timeouts and checkpoints live.
 ///
 /// Every method is one round trip; `commit` is one transaction.
@@ -304,6 +321,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// A receiver whose value changes when commands may have been added.
     fn subscribe_outbox(&self) -> watch::Receiver<u64>;
+
+    /// Counts of the rows of `process`.
+    fn stats(&self, process: &str) -> impl Future<Output = Result<ProcessStats>> + Send;
 
     /// The events parked or held for `process`, oldest first.
     fn parked_events(&self, process: &str)
