@@ -92,8 +92,8 @@ pub use process::{
 };
 pub use store::{
     Batch, Checkpoint, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus,
-    InstanceWrite, MemoryStore, NewCommand, OutboxCommand, ParkedEvent, ParkedItem, Store,
-    TimeoutWrite,
+    InstanceWrite, MemoryStore, NewCommand, OutboxCommand, ParkedEvent, ParkedItem, ProcessStats,
+    Store, TimeoutWrite,
 };
 pub use timeout::{NoTimeout, Timeout};
 

@@ -1,0 +1,162 @@
+//! Command delivery: retries with backoff, dead letters, stable idempotency
+//! keys (G2) and per-instance order (G3), on the in-memory store.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use pm_core::prelude::*;
+use pm_core::Store;
+
+/// Moves the manual clock on until `done`, so backoffs elapse.
+async fn advance_until<F, Fut>(clock: &ManualClock, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..2000 {
+        if done().await {
+            return;
+        }
+        clock.advance(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn g2_transient_failures_are_retried_with_the_same_idempotency_key() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    gateway.fail(
+        "opened flaky",
+        [
+            DispatchError::Transient("timeout".into()),
+            DispatchError::Transient("timeout".into()),
+        ],
+    );
+    let clock = ManualClock::fixed();
+    let engine = start_engine(&store, &log, clock.clone(), &gateway);
+    append(&log, "t-1", opened("flaky")).await;
+    advance_until(&clock, "the command is delivered", || async {
+        gateway.texts().len() == 1
+    })
+    .await;
+    let metrics = engine.metrics("task").unwrap();
+    engine.shutdown().await.unwrap();
+    assert_eq!(metrics.commands_retried, 2);
+    let delivery = &gateway.deliveries()[0];
+    assert_eq!(delivery.meta.attempt, 3);
+    assert!(store.dead_letters("task").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn g2_idempotency_key_is_deterministic() {
+    // Two independent runs over the same log issue the same keys.
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+        append(&log, "t-1", opened("same")).await;
+        append(&log, "n-1", noted("t-1", "same note")).await;
+        let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+        eventually("both commands are delivered", || async {
+            gateway.texts().len() == 2
+        })
+        .await;
+        engine.shutdown().await.unwrap();
+        keys.push(
+            gateway
+                .deliveries()
+                .iter()
+                .map(|delivery| delivery.meta.idempotency_key)
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(keys[0], keys[1]);
+    assert_ne!(keys[0][0], keys[0][1]);
+}
+
+#[tokio::test]
+async fn permanent_failures_go_to_dead_letters_and_later_commands_go_on() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    gateway.fail(
+        "opened refused",
+        [DispatchError::Permanent("no such customer".into())],
+    );
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    append(&log, "t-1", opened("refused")).await;
+    append(&log, "n-1", noted("t-1", "next")).await;
+    eventually("the next command is delivered", || async {
+        gateway.texts() == ["next"]
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+    let dead = store.dead_letters("task").await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].error, "permanent failure: no such customer");
+    assert_eq!(dead[0].command.command_type, "Notify");
+}
+
+#[tokio::test]
+async fn exhausted_retries_go_to_dead_letters() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    gateway.fail(
+        "opened hopeless",
+        (0..10).map(|_| DispatchError::Transient("still down".into())),
+    );
+    let clock = ManualClock::fixed();
+    let engine = start_engine(&store, &log, clock.clone(), &gateway);
+    append(&log, "t-1", opened("hopeless")).await;
+    advance_until(&clock, "the command is dead-lettered", || async {
+        store.stats("task").await.unwrap().dead_letters == 1
+    })
+    .await;
+    let metrics = engine.metrics("task").unwrap();
+    engine.shutdown().await.unwrap();
+    let dead = store.dead_letters("task").await.unwrap();
+    // fast_options allows 4 attempts: 3 retries, then the dead letter.
+    assert_eq!(metrics.commands_retried, 3);
+    assert_eq!(dead[0].command.attempts, 4);
+    assert!(gateway.texts().is_empty());
+}
+
+#[tokio::test]
+async fn g3_commands_of_one_instance_are_delivered_in_issue_order() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    // The first command fails twice; the ones behind it must wait for it.
+    gateway.fail(
+        "opened ordered",
+        [
+            DispatchError::Transient("busy".into()),
+            DispatchError::Transient("busy".into()),
+        ],
+    );
+    let clock = ManualClock::fixed();
+    let engine = start_engine(&store, &log, clock.clone(), &gateway);
+    append(&log, "t-1", opened("ordered")).await;
+    for n in 0..5 {
+        append(&log, &format!("n-{n}"), noted("t-1", &format!("note {n}"))).await;
+    }
+    append(&log, "t-2", opened("other")).await;
+    advance_until(&clock, "every command is delivered", || async {
+        gateway.texts().len() == 7
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+    let for_t1: Vec<String> = gateway
+        .texts()
+        .into_iter()
+        .filter(|text| text != "opened other")
+        .collect();
+    assert_eq!(
+        for_t1,
+        [
+            "opened ordered",
+            "note 0",
+            "note 1",
+            "note 2",
+            "note 3",
+            "note 4"
+        ]
+    );
+}

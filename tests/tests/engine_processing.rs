@@ -1,0 +1,265 @@
+//! The engine's process loop: ordering, batching, start semantics,
+//! completion tombstones and graceful shutdown, on the in-memory store.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use common::*;
+use pm_core::prelude::*;
+use pm_core::{
+    Batch, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus, OutboxCommand,
+    ParkedEvent, Position, ProcessStats, Store,
+};
+use uuid::Uuid;
+
+#[tokio::test]
+async fn g1_each_event_changes_state_once_in_source_order() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    append(&log, "t-1", opened("write tests")).await;
+    for n in 0..50 {
+        append(
+            &log,
+            &format!("notes-{n}"),
+            noted("t-1", &format!("note {n}")),
+        )
+        .await;
+    }
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    eventually("all notes are delivered", || async {
+        gateway.texts().len() == 51
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+
+    let (status, state) = task_state(&store, "t-1").unwrap();
+    assert_eq!(status, InstanceStatus::Active);
+    let expected: Vec<String> = (0..50).map(|n| format!("note {n}")).collect();
+    assert_eq!(state.unwrap().notes, expected);
+
+    // A restart on the same store re-reads nothing: the checkpoint moved
+    // with the state.
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    append(&log, "notes-x", noted("t-1", "after restart")).await;
+    eventually("the new note is delivered", || async {
+        gateway.texts().len() == 52
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+    let notes = task_state(&store, "t-1").unwrap().1.unwrap().notes;
+    assert_eq!(notes.len(), 51, "{notes:?}");
+}
+
+/// A store that counts the calls the process loop makes.
+#[derive(Clone, Default)]
+struct CountingStore {
+    inner: MemoryStore,
+    loads: Arc<AtomicUsize>,
+    commits: Arc<AtomicUsize>,
+}
+
+impl Store for CountingStore {
+    async fn load_checkpoint(
+        &self,
+        process: &str,
+        source: &str,
+    ) -> pm_core::Result<Option<Position>> {
+        self.inner.load_checkpoint(process, source).await
+    }
+    async fn load_instances(
+        &self,
+        process: &str,
+        ids: &[String],
+    ) -> pm_core::Result<Vec<InstanceRecord>> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        self.inner.load_instances(process, ids).await
+    }
+    async fn due_timeouts(
+        &self,
+        process: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> pm_core::Result<Vec<DueTimeout>> {
+        self.inner.due_timeouts(process, now, limit).await
+    }
+    async fn next_timeout_at(
+        &self,
+        process: &str,
+    ) -> pm_core::Result<Option<chrono::DateTime<chrono::Utc>>> {
+        self.inner.next_timeout_at(process).await
+    }
+    async fn commit(&self, batch: Batch) -> pm_core::Result<()> {
+        self.commits.fetch_add(1, Ordering::SeqCst);
+        self.inner.commit(batch).await
+    }
+    async fn claim_commands(
+        &self,
+        process: &str,
+        claim: Claim,
+    ) -> pm_core::Result<Vec<OutboxCommand>> {
+        self.inner.claim_commands(process, claim).await
+    }
+    async fn complete_commands(&self, lease: Uuid, ids: &[Uuid]) -> pm_core::Result<()> {
+        self.inner.complete_commands(lease, ids).await
+    }
+    async fn retry_command(
+        &self,
+        lease: Uuid,
+        id: Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+        error: &str,
+    ) -> pm_core::Result<()> {
+        self.inner.retry_command(lease, id, at, error).await
+    }
+    async fn dead_letter_command(&self, lease: Uuid, id: Uuid, error: &str) -> pm_core::Result<()> {
+        self.inner.dead_letter_command(lease, id, error).await
+    }
+    async fn next_command_at(
+        &self,
+        process: &str,
+    ) -> pm_core::Result<Option<chrono::DateTime<chrono::Utc>>> {
+        self.inner.next_command_at(process).await
+    }
+    fn subscribe_outbox(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.subscribe_outbox()
+    }
+    async fn stats(&self, process: &str) -> pm_core::Result<ProcessStats> {
+        self.inner.stats(process).await
+    }
+    async fn parked_events(&self, process: &str) -> pm_core::Result<Vec<ParkedEvent>> {
+        self.inner.parked_events(process).await
+    }
+    async fn dead_letters(&self, process: &str) -> pm_core::Result<Vec<DeadLetter>> {
+        self.inner.dead_letters(process).await
+    }
+}
+
+#[tokio::test]
+async fn a_batch_loads_its_instances_once_and_commits_once() {
+    let log = MemoryLog::new();
+    // 250 events for 25 instances, before the engine starts: with batches
+    // of 100 that is 3 batches, each one load and one commit.
+    for task in 0..25 {
+        append(&log, &format!("t-{task}"), opened("batch")).await;
+    }
+    for n in 0..225 {
+        let task = format!("t-{}", n % 25);
+        append(&log, &format!("n-{n}"), noted(&task, &format!("{n}"))).await;
+    }
+    let store = CountingStore::default();
+    let gateway = Recorder::default();
+    let engine = Engine::new(store.clone(), log.clone())
+        .with_clock(ManualClock::fixed())
+        .with_options(fast_options())
+        .register::<Task, _>(gateway.clone())
+        .start()
+        .unwrap();
+    eventually("every command is delivered", || async {
+        gateway.texts().len() == 250
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+    assert_eq!(store.loads.load(Ordering::SeqCst), 3);
+    assert_eq!(store.commits.load(Ordering::SeqCst), 3);
+    for task in 0..25 {
+        let state = task_state(&store.inner, &format!("t-{task}"))
+            .unwrap()
+            .1
+            .unwrap();
+        assert_eq!(state.notes.len(), 9);
+    }
+}
+
+#[tokio::test]
+async fn only_start_handlers_create_instances() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    append(&log, "n-1", noted("t-unknown", "too early")).await;
+    append(&log, "t-unknown", TaskEvent::Closed).await;
+    append(&log, "t-2", opened("real")).await;
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    eventually("the real task is opened", || async {
+        gateway.texts() == ["opened real"]
+    })
+    .await;
+    let metrics = engine.metrics("task").unwrap();
+    engine.shutdown().await.unwrap();
+    assert!(task_state(&store, "t-unknown").is_none());
+    assert_eq!(metrics.events_skipped, 2);
+    assert_eq!(metrics.events_handled, 1);
+}
+
+#[tokio::test]
+async fn late_events_do_not_restart_a_completed_instance() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    append(&log, "t-1", opened("short")).await;
+    append(&log, "t-1", TaskEvent::Closed).await;
+    append(&log, "n-1", noted("t-1", "late")).await;
+    append(&log, "t-1", opened("again")).await;
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    eventually("the log is consumed", || async {
+        engine.metrics("task").unwrap().events_skipped == 2
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+    let (status, state) = task_state(&store, "t-1").unwrap();
+    assert_eq!(status, InstanceStatus::Completed);
+    assert_eq!(state.unwrap().title, "short");
+    assert_eq!(gateway.texts(), ["opened short"]);
+    assert!(
+        store.timeouts("task").is_empty(),
+        "completion drops pending timeouts"
+    );
+}
+
+#[tokio::test]
+async fn ignored_and_foreign_events_are_skipped_without_instances() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    append(&log, "t-1", TaskEvent::Archived).await;
+    append_raw(&log, "other", "InvoiceEvent.Sent", serde_json::json!({})).await;
+    append(&log, "t-2", opened("kept")).await;
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    eventually("the task is opened", || async {
+        gateway.texts().len() == 1
+    })
+    .await;
+    let metrics = engine.metrics("task").unwrap();
+    engine.shutdown().await.unwrap();
+    assert!(task_state(&store, "t-1").is_none());
+    // The foreign event is filtered out by the log read; the ignored one is
+    // counted as skipped.
+    assert_eq!(metrics.events_skipped, 1);
+    assert!(store.parked_events("task").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn shutdown_stops_processing() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    append(&log, "t-1", opened("before")).await;
+    eventually("the first task is opened", || async {
+        gateway.texts().len() == 1
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+    append(&log, "t-2", opened("after")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(
+        task_state(&store, "t-2").is_none(),
+        "a stopped engine processed an event"
+    );
+    assert_eq!(gateway.texts(), ["opened before"]);
+}
+
+#[tokio::test]
+async fn two_processes_with_one_name_are_refused() {
+    let engine = Engine::new(MemoryStore::new(), MemoryLog::new())
+        .register::<Task, _>(Recorder::default())
+        .register::<Task, _>(Recorder::default())
+        .start();
+    let error = engine.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "two processes are named `task`; process names must be unique"
+    );
+}
