@@ -330,8 +330,10 @@ impl Store for MemoryStore {
     async fn next_command_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
         let processes = self.processes();
         Ok(processes.get(process).and_then(|data| {
+            let mut seen_instances = HashSet::new();
             data.outbox
                 .values()
+                .filter(|pending| seen_instances.insert(pending.command.instance.as_str()))
                 .map(|pending| match pending.lease {
                     Some((_, until)) => until.max(pending.available_at),
                     None => pending.available_at,

@@ -313,7 +313,8 @@ pub trait Store: Send + Sync + 'static {
         error: &str,
     ) -> impl Future<Output = Result<()>> + Send;
 
-    /// When the next pending command of `process` becomes available.
+    /// When the next claimable command of `process` (the oldest of its
+    /// instance) becomes available.
     fn next_command_at(
         &self,
         process: &str,

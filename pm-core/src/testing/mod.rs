@@ -4,6 +4,7 @@
 //! Both run the real routing, handlers and batch logic of the engine on an
 //! in-memory store, synchronously, so tests need no runtime and no waiting.
 
+pub mod conformance;
 mod converge;
 mod scenario;
 

@@ -1,0 +1,520 @@
+//! The conformance suite every [`Store`] and [`EventLog`] must pass, as
+//! plain async functions; `tests/` runs each against the in-memory and the
+//! Postgres implementations. Each function panics (like `assert!`) on the
+//! first behaviour that differs from the contract.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::event::NewEvent;
+use crate::log::{EventLog, ExpectedVersion, Position, ReadBatch};
+use crate::store::{
+    Batch, Checkpoint, Claim, InstanceStatus, InstanceWrite, NewCommand, ParkedEvent, ParkedItem,
+    Store, TimeoutWrite,
+};
+
+/// Reads until at least `count` events are visible: a log may hold back
+/// events of transactions that committed after an older one still open
+/// (the Postgres log does, to never skip one).
+async fn read_visible<L: EventLog>(
+    log: &L,
+    after: Position,
+    families: &[&str],
+    limit: usize,
+    count: usize,
+) -> ReadBatch {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let batch = log.read(after, families, limit).await.expect("read");
+        if batch.events.len() >= count || tokio::time::Instant::now() > deadline {
+            return batch;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn event(event_type: &str, n: i64) -> NewEvent {
+    NewEvent {
+        event_type: event_type.to_owned(),
+        payload: json!({ "n": n }),
+    }
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_893_456_000 + seconds, 0).unwrap_or_default()
+}
+
+/// Appended events come back in append order, with stream versions.
+pub async fn log_appends_and_reads_in_order<L: EventLog>(log: &L) {
+    for n in 0..5 {
+        let stream = format!("s-{}", n % 2);
+        log.append(
+            &stream,
+            ExpectedVersion::Any,
+            vec![event("Check.Happened", n)],
+        )
+        .await
+        .expect("append");
+    }
+    let batch = read_visible(log, Position::START, &[], 100, 5).await;
+    let numbers: Vec<i64> = batch
+        .events
+        .iter()
+        .map(|e| e.payload["n"].as_i64().unwrap_or(-1))
+        .collect();
+    assert_eq!(numbers, [0, 1, 2, 3, 4]);
+    assert_eq!(batch.end, batch.events[4].position);
+    let versions: Vec<i64> = batch.events.iter().map(|e| e.stream_version).collect();
+    assert_eq!(versions, [1, 1, 2, 2, 3]);
+    let rest = read_visible(log, batch.events[1].position, &[], 2, 2).await;
+    assert_eq!(rest.events.len(), 2);
+    assert_eq!(rest.events[0].payload["n"], 2);
+    assert_eq!(
+        rest.end, rest.events[1].position,
+        "a full batch ends at its last event"
+    );
+    let stream = log.read_stream("s-0").await.expect("read stream");
+    assert_eq!(stream.len(), 3);
+}
+
+/// Appends with a wrong expected version fail with `Conflict` and append nothing.
+pub async fn log_append_checks_the_expected_version<L: EventLog>(log: &L) {
+    let version = log
+        .append(
+            "order-1",
+            ExpectedVersion::NoStream,
+            vec![event("Check.A", 1), event("Check.B", 2)],
+        )
+        .await
+        .expect("first append");
+    assert_eq!(version, 2);
+    match log
+        .append(
+            "order-1",
+            ExpectedVersion::NoStream,
+            vec![event("Check.C", 3)],
+        )
+        .await
+    {
+        Err(Error::Conflict { actual, .. }) => assert_eq!(actual, 2),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    match log
+        .append(
+            "order-1",
+            ExpectedVersion::Exact(1),
+            vec![event("Check.C", 3)],
+        )
+        .await
+    {
+        Err(Error::Conflict {
+            stream_id, actual, ..
+        }) => {
+            assert_eq!(stream_id, "order-1");
+            assert_eq!(actual, 2);
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let version = log
+        .append(
+            "order-1",
+            ExpectedVersion::Exact(2),
+            vec![event("Check.C", 3)],
+        )
+        .await
+        .expect("append at the right version");
+    assert_eq!(version, 3);
+    assert_eq!(log.read_stream("order-1").await.expect("read").len(), 3);
+}
+
+/// A family filter returns only that family, but the end still moves past
+/// the other events read.
+pub async fn log_read_filters_families_and_still_moves_past_others<L: EventLog>(log: &L) {
+    log.append("a", ExpectedVersion::Any, vec![event("Wanted.X", 1)])
+        .await
+        .expect("append");
+    log.append("b", ExpectedVersion::Any, vec![event("Other.Y", 2)])
+        .await
+        .expect("append");
+    log.append("c", ExpectedVersion::Any, vec![event("Wanted_Not.Z", 3)])
+        .await
+        .expect("append");
+    let everything = read_visible(log, Position::START, &[], 100, 3).await;
+    let batch = log
+        .read(Position::START, &["Wanted"], 100)
+        .await
+        .expect("read");
+    assert_eq!(batch.events.len(), 1, "{:?}", batch.events);
+    assert_eq!(batch.events[0].event_type, "Wanted.X");
+    assert_eq!(
+        batch.end, everything.end,
+        "the end moves past events of other families"
+    );
+}
+
+fn instance(id: &str, expected_version: i64, n: i64) -> InstanceWrite {
+    InstanceWrite {
+        id: id.to_owned(),
+        state: json!({ "n": n }),
+        expected_version,
+        status: InstanceStatus::Active,
+        schema_version: 1,
+    }
+}
+
+fn command(instance: &str, n: u128, created_at: DateTime<Utc>) -> NewCommand {
+    NewCommand {
+        id: Uuid::from_u128(n),
+        instance: instance.to_owned(),
+        command_type: "Check".to_owned(),
+        payload: json!({ "n": n as u64 }),
+        created_at,
+    }
+}
+
+fn batch(process: &str) -> Batch {
+    Batch {
+        process: process.to_owned(),
+        ..Batch::default()
+    }
+}
+
+fn claim(now: DateTime<Utc>, limit: usize) -> Claim {
+    Claim {
+        lease: Uuid::new_v4(),
+        lease_for: Duration::from_secs(30),
+        now,
+        limit,
+    }
+}
+
+/// A batch with a stale instance writes nothing at all.
+pub async fn store_commit_is_all_or_nothing<S: Store>(store: &S) {
+    let mut first = batch("atomic");
+    first.instances = vec![instance("i-1", 0, 1)];
+    store.commit(first).await.expect("first commit");
+
+    let mut stale = batch("atomic");
+    stale.instances = vec![instance("i-2", 0, 1), instance("i-1", 0, 2)];
+    stale.commands = vec![command("i-2", 1, at(0))];
+    stale.timeouts = vec![TimeoutWrite {
+        instance: "i-2".to_owned(),
+        kind: "Due".to_owned(),
+        due_at: Some(at(10)),
+    }];
+    stale.checkpoint = Some(Checkpoint {
+        source: "log".to_owned(),
+        position: Position {
+            transaction: 1,
+            sequence: 9,
+        },
+    });
+    match store.commit(stale).await {
+        Err(Error::StaleInstance { instance, .. }) => assert_eq!(instance, "i-1"),
+        other => panic!("expected a stale instance, got {other:?}"),
+    }
+    let loaded = store
+        .load_instances("atomic", &["i-1".to_owned(), "i-2".to_owned()])
+        .await
+        .expect("load");
+    assert_eq!(loaded.len(), 1, "nothing of the stale batch was written");
+    assert_eq!(loaded[0].state, json!({ "n": 1 }));
+    assert_eq!(loaded[0].version, 1);
+    let stats = store.stats("atomic").await.expect("stats");
+    assert_eq!((stats.pending_commands, stats.pending_timeouts), (0, 0));
+    assert_eq!(
+        store
+            .load_checkpoint("atomic", "log")
+            .await
+            .expect("checkpoint"),
+        None
+    );
+
+    let mut next = batch("atomic");
+    next.instances = vec![instance("i-1", 1, 2)];
+    store
+        .commit(next)
+        .await
+        .expect("a commit at the right version");
+    let loaded = store
+        .load_instances("atomic", &["i-1".to_owned()])
+        .await
+        .expect("load");
+    assert_eq!(loaded[0].version, 2);
+}
+
+/// Checkpoints are kept per process and source.
+pub async fn store_keeps_checkpoints<S: Store>(store: &S) {
+    let position = Position {
+        transaction: 7,
+        sequence: 42,
+    };
+    let mut with_checkpoint = batch("reader");
+    with_checkpoint.checkpoint = Some(Checkpoint {
+        source: "log".to_owned(),
+        position,
+    });
+    store.commit(with_checkpoint).await.expect("commit");
+    assert_eq!(
+        store.load_checkpoint("reader", "log").await.expect("load"),
+        Some(position)
+    );
+    assert_eq!(
+        store
+            .load_checkpoint("reader", "other")
+            .await
+            .expect("load"),
+        None
+    );
+    assert_eq!(
+        store.load_checkpoint("other", "log").await.expect("load"),
+        None
+    );
+}
+
+/// A command recorded twice (same id) is stored once.
+pub async fn store_records_a_command_once<S: Store>(store: &S) {
+    for _ in 0..2 {
+        let mut replayed = batch("once");
+        replayed.commands = vec![command("i-1", 1, at(0)), command("i-1", 2, at(0))];
+        store.commit(replayed).await.expect("commit");
+    }
+    assert_eq!(
+        store.stats("once").await.expect("stats").pending_commands,
+        2
+    );
+}
+
+/// Only the oldest pending command of each instance can be claimed.
+pub async fn store_claims_only_the_oldest_command_of_an_instance<S: Store>(store: &S) {
+    let mut commands = batch("ordered");
+    commands.commands = vec![
+        command("i-1", 1, at(0)),
+        command("i-2", 2, at(0)),
+        command("i-1", 3, at(0)),
+    ];
+    store.commit(commands).await.expect("commit");
+    let first = claim(at(0), 10);
+    let claimed = store.claim_commands("ordered", first).await.expect("claim");
+    let ids: Vec<u128> = claimed.iter().map(|command| command.id.as_u128()).collect();
+    assert_eq!(ids, [1, 2]);
+    let nothing = store
+        .claim_commands("ordered", claim(at(0), 10))
+        .await
+        .expect("claim");
+    assert!(
+        nothing.is_empty(),
+        "claimed behind a leased command: {nothing:?}"
+    );
+    store
+        .complete_commands(first.lease, &[Uuid::from_u128(1)])
+        .await
+        .expect("complete");
+    let next = store
+        .claim_commands("ordered", claim(at(0), 10))
+        .await
+        .expect("claim");
+    let ids: Vec<u128> = next.iter().map(|command| command.id.as_u128()).collect();
+    assert_eq!(ids, [3]);
+}
+
+/// Acknowledging under another lease changes nothing; an expired lease
+/// lets another claim take the command.
+pub async fn store_fences_acknowledgements_by_lease<S: Store>(store: &S) {
+    let mut commands = batch("fenced");
+    commands.commands = vec![command("i-1", 1, at(0))];
+    store.commit(commands).await.expect("commit");
+    let short = Claim {
+        lease_for: Duration::from_millis(1),
+        ..claim(at(0), 10)
+    };
+    assert_eq!(
+        store
+            .claim_commands("fenced", short)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The memory store measures leases by the claim's clock.
+    let later = claim(at(1), 10);
+    assert_eq!(
+        store
+            .claim_commands("fenced", later)
+            .await
+            .expect("reclaim")
+            .len(),
+        1
+    );
+    store
+        .complete_commands(short.lease, &[Uuid::from_u128(1)])
+        .await
+        .expect("stale ack");
+    assert_eq!(
+        store.stats("fenced").await.expect("stats").pending_commands,
+        1,
+        "an expired lease acknowledged"
+    );
+    store
+        .complete_commands(later.lease, &[Uuid::from_u128(1)])
+        .await
+        .expect("ack");
+    assert_eq!(
+        store.stats("fenced").await.expect("stats").pending_commands,
+        0
+    );
+}
+
+/// A retried command waits until its time; a dead letter leaves the outbox
+/// and unblocks the instance's next command.
+pub async fn store_retries_and_dead_letters<S: Store>(store: &S) {
+    let mut commands = batch("failing");
+    commands.commands = vec![command("i-1", 1, at(0)), command("i-1", 2, at(0))];
+    store.commit(commands).await.expect("commit");
+    let first = claim(at(0), 10);
+    assert_eq!(
+        store
+            .claim_commands("failing", first)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    store
+        .retry_command(first.lease, Uuid::from_u128(1), at(60), "busy")
+        .await
+        .expect("retry");
+    assert!(store
+        .claim_commands("failing", claim(at(30), 10))
+        .await
+        .expect("claim")
+        .is_empty());
+    assert_eq!(
+        store.next_command_at("failing").await.expect("next"),
+        Some(at(60))
+    );
+    let second = claim(at(60), 10);
+    let claimed = store
+        .claim_commands("failing", second)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].attempts, 1);
+    store
+        .dead_letter_command(second.lease, Uuid::from_u128(1), "gave up")
+        .await
+        .expect("dead letter");
+    let dead = store.dead_letters("failing").await.expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].error, "gave up");
+    assert_eq!(dead[0].command.attempts, 2);
+    let next = store
+        .claim_commands("failing", claim(at(60), 10))
+        .await
+        .expect("claim");
+    assert_eq!(next.iter().map(|c| c.id.as_u128()).collect::<Vec<_>>(), [2]);
+}
+
+/// Timeouts upsert, drop, and are due only for active instances.
+pub async fn store_timeouts_are_due_for_active_instances_only<S: Store>(store: &S) {
+    let timeout = |instance: &str, kind: &str, due_at| TimeoutWrite {
+        instance: instance.to_owned(),
+        kind: kind.to_owned(),
+        due_at,
+    };
+    let mut first = batch("timers");
+    first.instances = vec![instance("i-1", 0, 1), instance("i-2", 0, 1)];
+    first.timeouts = vec![
+        timeout("i-1", "Due", Some(at(10))),
+        timeout("i-1", "Other", Some(at(20))),
+        timeout("i-2", "Due", Some(at(5))),
+    ];
+    store.commit(first).await.expect("commit");
+    assert_eq!(
+        store.next_timeout_at("timers").await.expect("next"),
+        Some(at(5))
+    );
+    let due = store.due_timeouts("timers", at(10), 10).await.expect("due");
+    let due: Vec<(String, String)> = due.into_iter().map(|t| (t.instance, t.kind)).collect();
+    assert_eq!(
+        due,
+        [
+            ("i-2".to_owned(), "Due".to_owned()),
+            ("i-1".to_owned(), "Due".to_owned())
+        ]
+    );
+
+    let mut second = batch("timers");
+    let mut parked = instance("i-2", 1, 2);
+    parked.status = InstanceStatus::Parked;
+    second.instances = vec![parked];
+    second.timeouts = vec![
+        timeout("i-1", "Due", Some(at(30))),
+        timeout("i-1", "Other", None),
+    ];
+    store.commit(second).await.expect("commit");
+    assert!(store
+        .due_timeouts("timers", at(25), 10)
+        .await
+        .expect("due")
+        .is_empty());
+    assert_eq!(
+        store.next_timeout_at("timers").await.expect("next"),
+        Some(at(30))
+    );
+    assert_eq!(
+        store.stats("timers").await.expect("stats").pending_timeouts,
+        2
+    );
+}
+
+/// Parked events come back in the order they were parked, with their errors.
+pub async fn store_keeps_parked_events_in_order<S: Store>(store: &S) {
+    let log_event = |n: i64| crate::event::RecordedEvent {
+        position: Position {
+            transaction: n,
+            sequence: n,
+        },
+        stream_id: format!("s-{n}"),
+        stream_version: 1,
+        event_type: "Check.Bad".to_owned(),
+        payload: json!({ "n": n }),
+        recorded_at: at(n),
+    };
+    let mut parking = batch("parking");
+    let mut parked_instance = instance("i-1", 0, 1);
+    parked_instance.status = InstanceStatus::Parked;
+    parking.instances = vec![parked_instance];
+    parking.parked = vec![
+        ParkedEvent {
+            instance: Some("i-1".to_owned()),
+            item: ParkedItem::Event(log_event(1)),
+            error: Some("bad payload".to_owned()),
+        },
+        ParkedEvent {
+            instance: Some("i-1".to_owned()),
+            item: ParkedItem::Timeout {
+                kind: "Due".to_owned(),
+                due_at: at(2),
+            },
+            error: None,
+        },
+        ParkedEvent {
+            instance: None,
+            item: ParkedItem::Event(log_event(3)),
+            error: Some("no instance".to_owned()),
+        },
+    ];
+    let expected = parking.parked.clone();
+    store.commit(parking).await.expect("commit");
+    assert_eq!(
+        store.parked_events("parking").await.expect("parked"),
+        expected
+    );
+    assert_eq!(store.stats("parking").await.expect("stats").parked, 1);
+}

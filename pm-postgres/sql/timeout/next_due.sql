@@ -1,0 +1,5 @@
+-- When the next timeout of an active instance is due.
+SELECT min(t.due_at)
+FROM pm.timeouts t
+JOIN pm.instances i ON i.process = t.process AND i.instance_id = t.instance_id
+WHERE t.process = $1 AND i.status = 'active'

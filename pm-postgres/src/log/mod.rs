@@ -1,0 +1,245 @@
+//! [`PgEventLog`]: the built-in event log in `pm.events`, appended with an
+//! expected stream version and read without ever skipping an event (G6).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use pm_core::{
+    EventLog, EventSource, ExpectedVersion, NewEvent, Position, ReadBatch, RecordedEvent, Result,
+};
+use serde_json::Value;
+use sqlx::{PgPool, Row};
+use tokio::sync::watch;
+
+use crate::error::database;
+
+const APPEND: &str = include_str!("../../sql/log/append.sql");
+const READ: &str = include_str!("../../sql/log/read.sql");
+const READ_STREAM: &str = include_str!("../../sql/log/read_stream.sql");
+const HORIZON: &str = include_str!("../../sql/log/horizon.sql");
+
+/// The event log in `pm.events`. Cloning shares the pool.
+#[derive(Debug, Clone)]
+pub struct PgEventLog {
+    pool: PgPool,
+    appended: Arc<watch::Sender<u64>>,
+}
+
+/// What holds readers back, for operators: readers see only transactions
+/// below `xmin`, which any open transaction on the server holds back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogHorizon {
+    /// The snapshot xmin: transactions below it are visible to readers.
+    pub xmin: i64,
+    /// The newest transaction that appended an event.
+    pub newest_transaction: Option<i64>,
+    /// The server process of the oldest open transaction, if any.
+    pub oldest_pid: Option<i32>,
+    /// How long the oldest open writing transaction has been open.
+    pub oldest_transaction_seconds: Option<f64>,
+}
+
+impl PgEventLog {
+    pub(crate) fn new(pool: PgPool, appended: Arc<watch::Sender<u64>>) -> Self {
+        Self { pool, appended }
+    }
+
+    /// What holds readers back right now.
+    pub async fn horizon(&self) -> Result<LogHorizon> {
+        let row = sqlx::query(HORIZON)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database("reading the log horizon failed"))?;
+        Ok(LogHorizon {
+            xmin: row
+                .try_get("xmin")
+                .map_err(database("decoding the log horizon failed"))?,
+            newest_transaction: row
+                .try_get("newest_transaction")
+                .map_err(database("decoding the log horizon failed"))?,
+            oldest_pid: row
+                .try_get("oldest_pid")
+                .map_err(database("decoding the log horizon failed"))?,
+            oldest_transaction_seconds: row
+                .try_get("oldest_transaction_seconds")
+                .map_err(database("decoding the log horizon failed"))?,
+        })
+    }
+}
+
+impl EventSource for PgEventLog {
+    fn source_name(&self) -> &str {
+        "pm.events"
+    }
+
+    async fn read(&self, after: Position, families: &[&str], limit: usize) -> Result<ReadBatch> {
+        let patterns: Vec<String> = families
+            .iter()
+            .map(|family| format!("{}.%", escape_like(family)))
+            .collect();
+        let rows = sqlx::query(READ)
+            .bind(after.transaction)
+            .bind(after.sequence)
+            .bind(&patterns)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database("reading the event log failed"))?;
+        let mut batch = ReadBatch {
+            events: Vec::with_capacity(rows.len()),
+            end: after,
+        };
+        for row in &rows {
+            let visible_end = Position {
+                transaction: row.try_get("end_transaction").map_err(decode_error)?,
+                sequence: row.try_get("end_position").map_err(decode_error)?,
+            };
+            batch.end = batch.end.max(visible_end);
+            let position: Option<i64> = row.try_get("position").map_err(decode_error)?;
+            if position.is_some() {
+                batch.events.push(recorded_event(row)?);
+            }
+        }
+        if batch.events.len() >= limit {
+            // A full batch: more may follow, so stop at its last event.
+            if let Some(last) = batch.events.last() {
+                batch.end = last.position;
+            }
+        }
+        Ok(batch)
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.appended.subscribe()
+    }
+}
+
+impl EventLog for PgEventLog {
+    async fn append(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<i64> {
+        let expected_version = match expected {
+            ExpectedVersion::Any => None,
+            ExpectedVersion::NoStream => Some(0),
+            ExpectedVersion::Exact(version) => Some(version),
+        };
+        let (types, payloads): (Vec<String>, Vec<Value>) = events
+            .into_iter()
+            .map(|event| (event.event_type, event.payload))
+            .unzip();
+        let mut attempts = 0;
+        let row = loop {
+            attempts += 1;
+            let result = sqlx::query(APPEND)
+                .bind(stream_id)
+                .bind(expected_version)
+                .bind(&types)
+                .bind(&payloads)
+                .fetch_one(&self.pool)
+                .await;
+            match result {
+                Ok(row) => break row,
+                // Another append took the same version first: with no
+                // expectation, try again on top of it.
+                Err(sqlx::Error::Database(error))
+                    if error.is_unique_violation()
+                        && expected == ExpectedVersion::Any
+                        && attempts < 5 => {}
+                Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                    let actual = self.current_version(stream_id).await?;
+                    return Err(conflict(stream_id, expected, actual));
+                }
+                Err(error) => {
+                    return Err(pm_core::Error::backend(
+                        "appending to the event log failed",
+                        error,
+                    ))
+                }
+            }
+        };
+        let current: i64 = row.try_get("current_version").map_err(decode_error)?;
+        let new_version: Option<i64> = row.try_get("new_version").map_err(decode_error)?;
+        match new_version {
+            Some(version) => {
+                self.appended
+                    .send_modify(|count| *count = count.wrapping_add(1));
+                Ok(version)
+            }
+            None if types.is_empty() && expected.allows(current) => Ok(current),
+            None => Err(conflict(stream_id, expected, current)),
+        }
+    }
+
+    async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>> {
+        let rows = sqlx::query(READ_STREAM)
+            .bind(stream_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database("reading a stream failed"))?;
+        rows.iter().map(recorded_event).collect()
+    }
+}
+
+impl PgEventLog {
+    async fn current_version(&self, stream_id: &str) -> Result<i64> {
+        Ok(self
+            .read_stream(stream_id)
+            .await?
+            .last()
+            .map_or(0, |event| event.stream_version))
+    }
+}
+
+fn conflict(stream_id: &str, expected: ExpectedVersion, actual: i64) -> pm_core::Error {
+    pm_core::Error::Conflict {
+        stream_id: stream_id.to_owned(),
+        expected: expected.to_string(),
+        actual,
+    }
+}
+
+fn recorded_event(row: &sqlx::postgres::PgRow) -> Result<RecordedEvent> {
+    let recorded_at: DateTime<Utc> = row.try_get("recorded_at").map_err(decode_error)?;
+    Ok(RecordedEvent {
+        position: Position {
+            transaction: row.try_get("transaction_id").map_err(decode_error)?,
+            sequence: row.try_get("position").map_err(decode_error)?,
+        },
+        stream_id: row.try_get("stream_id").map_err(decode_error)?,
+        stream_version: row.try_get("stream_version").map_err(decode_error)?,
+        event_type: row.try_get("event_type").map_err(decode_error)?,
+        payload: row.try_get("payload").map_err(decode_error)?,
+        recorded_at,
+    })
+}
+
+fn decode_error(error: sqlx::Error) -> pm_core::Error {
+    pm_core::Error::backend("decoding an event row failed", error)
+}
+
+/// Escapes `%`, `_` and `\` so a family name matches literally in LIKE.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(character);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_patterns_match_family_names_literally() {
+        assert_eq!(escape_like("Booking_Event"), "Booking\\_Event");
+        assert_eq!(escape_like("100%"), "100\\%");
+        assert_eq!(escape_like("plain"), "plain");
+    }
+}

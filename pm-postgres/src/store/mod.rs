@@ -1,0 +1,221 @@
+//! [`PgStore`]: process state, outbox, timeouts and checkpoints in the `pm`
+//! schema. Each batch commits in one transaction, with set-based statements
+//! only (one per table, never one per row).
+
+mod commit;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use pm_core::{
+    Batch, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus, OutboxCommand,
+    ParkedEvent, ParkedItem, Position, ProcessStats, RecordedEvent, Result, Store,
+};
+use sqlx::{PgPool, Row};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::error::database;
+use crate::{dispatch, timeout};
+
+const LOAD_CHECKPOINT: &str = include_str!("../../sql/store/load_checkpoint.sql");
+const LOAD_INSTANCES: &str = include_str!("../../sql/store/load_instances.sql");
+const STATS: &str = include_str!("../../sql/store/stats.sql");
+const PARKED_EVENTS: &str = include_str!("../../sql/store/parked_events.sql");
+
+/// The store in the `pm` schema. Cloning shares the pool.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    outbox_changed: Arc<watch::Sender<u64>>,
+}
+
+impl PgStore {
+    pub(crate) fn new(pool: PgPool, outbox_changed: Arc<watch::Sender<u64>>) -> Self {
+        Self {
+            pool,
+            outbox_changed,
+        }
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl Store for PgStore {
+    async fn load_checkpoint(&self, process: &str, source: &str) -> Result<Option<Position>> {
+        let row = sqlx::query(LOAD_CHECKPOINT)
+            .bind(process)
+            .bind(source)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database("loading a checkpoint failed"))?;
+        row.map(|row| {
+            Ok(Position {
+                transaction: row
+                    .try_get("transaction_id")
+                    .map_err(database("decoding a checkpoint failed"))?,
+                sequence: row
+                    .try_get("position")
+                    .map_err(database("decoding a checkpoint failed"))?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn load_instances(&self, process: &str, ids: &[String]) -> Result<Vec<InstanceRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(LOAD_INSTANCES)
+            .bind(process)
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database("loading instances failed"))?;
+        rows.iter().map(instance_record).collect()
+    }
+
+    async fn due_timeouts(
+        &self,
+        process: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DueTimeout>> {
+        timeout::due(&self.pool, process, now, limit).await
+    }
+
+    async fn next_timeout_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
+        timeout::next_due(&self.pool, process).await
+    }
+
+    async fn commit(&self, batch: Batch) -> Result<()> {
+        let has_commands = !batch.commands.is_empty();
+        commit::commit(&self.pool, batch).await?;
+        if has_commands {
+            self.outbox_changed
+                .send_modify(|count| *count = count.wrapping_add(1));
+        }
+        Ok(())
+    }
+
+    async fn claim_commands(&self, process: &str, claim: Claim) -> Result<Vec<OutboxCommand>> {
+        dispatch::claim(&self.pool, process, claim).await
+    }
+
+    async fn complete_commands(&self, lease: Uuid, ids: &[Uuid]) -> Result<()> {
+        dispatch::complete(&self.pool, lease, ids).await
+    }
+
+    async fn retry_command(
+        &self,
+        lease: Uuid,
+        id: Uuid,
+        available_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<()> {
+        dispatch::retry(&self.pool, lease, id, available_at, error).await
+    }
+
+    async fn dead_letter_command(&self, lease: Uuid, id: Uuid, error: &str) -> Result<()> {
+        dispatch::dead_letter(&self.pool, lease, id, error).await
+    }
+
+    async fn next_command_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
+        dispatch::next_available(&self.pool, process).await
+    }
+
+    fn subscribe_outbox(&self) -> watch::Receiver<u64> {
+        self.outbox_changed.subscribe()
+    }
+
+    async fn stats(&self, process: &str) -> Result<ProcessStats> {
+        let row = sqlx::query(STATS)
+            .bind(process)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database("counting rows failed"))?;
+        let count = |column: &str| -> Result<u64> {
+            let value: i64 = row
+                .try_get(column)
+                .map_err(database("decoding counts failed"))?;
+            Ok(u64::try_from(value).unwrap_or(0))
+        };
+        Ok(ProcessStats {
+            active: count("active")?,
+            completed: count("completed")?,
+            parked: count("parked")?,
+            pending_commands: count("pending_commands")?,
+            dead_letters: count("dead_letters")?,
+            pending_timeouts: count("pending_timeouts")?,
+        })
+    }
+
+    async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEvent>> {
+        let rows = sqlx::query(PARKED_EVENTS)
+            .bind(process)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database("reading parked events failed"))?;
+        rows.iter().map(parked_event).collect()
+    }
+
+    async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
+        dispatch::dead_letters(&self.pool, process).await
+    }
+}
+
+fn instance_record(row: &sqlx::postgres::PgRow) -> Result<InstanceRecord> {
+    let decode = database("decoding an instance failed");
+    let status: String = row
+        .try_get("status")
+        .map_err(database("decoding an instance failed"))?;
+    Ok(InstanceRecord {
+        id: row
+            .try_get("instance_id")
+            .map_err(database("decoding an instance failed"))?,
+        state: row
+            .try_get("state")
+            .map_err(database("decoding an instance failed"))?,
+        version: row
+            .try_get("version")
+            .map_err(database("decoding an instance failed"))?,
+        status: InstanceStatus::parse(&status).ok_or_else(|| {
+            decode(sqlx::Error::Decode(
+                format!("unknown instance status `{status}`").into(),
+            ))
+        })?,
+        schema_version: row
+            .try_get("schema_version")
+            .map_err(database("decoding an instance failed"))?,
+    })
+}
+
+fn parked_event(row: &sqlx::postgres::PgRow) -> Result<ParkedEvent> {
+    let get = |error| pm_core::Error::backend("decoding a parked event failed", error);
+    let timeout_kind: Option<String> = row.try_get("timeout_kind").map_err(get)?;
+    let item = match timeout_kind {
+        Some(kind) => ParkedItem::Timeout {
+            kind,
+            due_at: row.try_get("due_at").map_err(get)?,
+        },
+        None => ParkedItem::Event(RecordedEvent {
+            position: Position {
+                transaction: row.try_get("event_tx").map_err(get)?,
+                sequence: row.try_get("event_position").map_err(get)?,
+            },
+            stream_id: row.try_get("stream_id").map_err(get)?,
+            stream_version: row.try_get("stream_version").map_err(get)?,
+            event_type: row.try_get("event_type").map_err(get)?,
+            payload: row.try_get("payload").map_err(get)?,
+            recorded_at: row.try_get("recorded_at").map_err(get)?,
+        }),
+    };
+    Ok(ParkedEvent {
+        instance: row.try_get("instance_id").map_err(get)?,
+        item,
+        error: row.try_get("error").map_err(get)?,
+    })
+}

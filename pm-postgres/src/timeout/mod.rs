@@ -1,0 +1,44 @@
+//! Durable timeouts: rows in `pm.timeouts`, read when due (G4). The engine
+//! loop waits until the next due time, so no timer lives in memory only.
+
+use chrono::{DateTime, Utc};
+use pm_core::{DueTimeout, Result};
+use sqlx::{PgPool, Row};
+
+use crate::error::database;
+
+const DUE: &str = include_str!("../../sql/timeout/due.sql");
+const NEXT_DUE: &str = include_str!("../../sql/timeout/next_due.sql");
+
+pub(crate) async fn due(
+    pool: &PgPool,
+    process: &str,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<DueTimeout>> {
+    let rows = sqlx::query(DUE)
+        .bind(process)
+        .bind(now)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(pool)
+        .await
+        .map_err(database("reading due timeouts failed"))?;
+    rows.iter()
+        .map(|row| {
+            let decode = |error| pm_core::Error::backend("decoding a timeout failed", error);
+            Ok(DueTimeout {
+                instance: row.try_get("instance_id").map_err(decode)?,
+                kind: row.try_get("kind").map_err(decode)?,
+                due_at: row.try_get("due_at").map_err(decode)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn next_due(pool: &PgPool, process: &str) -> Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar(NEXT_DUE)
+        .bind(process)
+        .fetch_one(pool)
+        .await
+        .map_err(database("reading the next due timeout failed"))
+}
