@@ -25,7 +25,7 @@ async fn g5_poison_event_parks_only_its_instance() {
     .await;
     engine.shutdown().await.unwrap();
 
-    let (status, state) = task_state(&store, "t-bad").unwrap();
+    let (status, state) = task_state(&store, "t-bad").await.unwrap();
     assert_eq!(status, InstanceStatus::Parked);
     assert_eq!(
         state.unwrap().title,
@@ -33,7 +33,7 @@ async fn g5_poison_event_parks_only_its_instance() {
         "the state before the failure is kept"
     );
     assert_eq!(
-        task_state(&store, "t-good").unwrap().1.unwrap().notes,
+        task_state(&store, "t-good").await.unwrap().1.unwrap().notes,
         ["still flowing"]
     );
 
@@ -69,8 +69,14 @@ async fn g5_malformed_payload_parks_the_instance_it_names() {
     .await;
     engine.shutdown().await.unwrap();
 
-    assert_eq!(task_state(&store, "t-1").unwrap().0, InstanceStatus::Parked);
-    assert_eq!(task_state(&store, "t-2").unwrap().0, InstanceStatus::Active);
+    assert_eq!(
+        task_state(&store, "t-1").await.unwrap().0,
+        InstanceStatus::Parked
+    );
+    assert_eq!(
+        task_state(&store, "t-2").await.unwrap().0,
+        InstanceStatus::Active
+    );
     let parked = store.parked_events("task").await.unwrap();
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].instance.as_deref(), Some("t-1"));
@@ -93,7 +99,10 @@ async fn g5_unknown_type_in_a_subscribed_family_parks_its_stream_instance() {
     .await;
     engine.shutdown().await.unwrap();
 
-    assert_eq!(task_state(&store, "t-1").unwrap().0, InstanceStatus::Parked);
+    assert_eq!(
+        task_state(&store, "t-1").await.unwrap().0,
+        InstanceStatus::Parked
+    );
     let parked = store.parked_events("task").await.unwrap();
     assert_eq!(
         parked[0].error.as_deref(),
@@ -117,7 +126,7 @@ async fn g5_an_event_for_no_known_instance_is_kept_aside() {
     let parked = store.parked_events("task").await.unwrap();
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].instance, None);
-    assert!(task_state(&store, "n-1").is_none());
+    assert!(task_state(&store, "n-1").await.is_none());
 }
 
 #[tokio::test]

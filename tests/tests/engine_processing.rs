@@ -33,7 +33,7 @@ async fn g1_each_event_changes_state_once_in_source_order() {
     .await;
     engine.shutdown().await.unwrap();
 
-    let (status, state) = task_state(&store, "t-1").unwrap();
+    let (status, state) = task_state(&store, "t-1").await.unwrap();
     assert_eq!(status, InstanceStatus::Active);
     let expected: Vec<String> = (0..50).map(|n| format!("note {n}")).collect();
     assert_eq!(state.unwrap().notes, expected);
@@ -47,7 +47,7 @@ async fn g1_each_event_changes_state_once_in_source_order() {
     })
     .await;
     engine.shutdown().await.unwrap();
-    let notes = task_state(&store, "t-1").unwrap().1.unwrap().notes;
+    let notes = task_state(&store, "t-1").await.unwrap().1.unwrap().notes;
     assert_eq!(notes.len(), 51, "{notes:?}");
 }
 
@@ -164,6 +164,7 @@ async fn a_batch_loads_its_instances_once_and_commits_once() {
     assert_eq!(store.commits.load(Ordering::SeqCst), 3);
     for task in 0..25 {
         let state = task_state(&store.inner, &format!("t-{task}"))
+            .await
             .unwrap()
             .1
             .unwrap();
@@ -184,7 +185,7 @@ async fn only_start_handlers_create_instances() {
     .await;
     let metrics = engine.metrics("task").unwrap();
     engine.shutdown().await.unwrap();
-    assert!(task_state(&store, "t-unknown").is_none());
+    assert!(task_state(&store, "t-unknown").await.is_none());
     assert_eq!(metrics.events_skipped, 2);
     assert_eq!(metrics.events_handled, 1);
 }
@@ -202,7 +203,7 @@ async fn late_events_do_not_restart_a_completed_instance() {
     })
     .await;
     engine.shutdown().await.unwrap();
-    let (status, state) = task_state(&store, "t-1").unwrap();
+    let (status, state) = task_state(&store, "t-1").await.unwrap();
     assert_eq!(status, InstanceStatus::Completed);
     assert_eq!(state.unwrap().title, "short");
     assert_eq!(gateway.texts(), ["opened short"]);
@@ -225,7 +226,7 @@ async fn ignored_and_foreign_events_are_skipped_without_instances() {
     .await;
     let metrics = engine.metrics("task").unwrap();
     engine.shutdown().await.unwrap();
-    assert!(task_state(&store, "t-1").is_none());
+    assert!(task_state(&store, "t-1").await.is_none());
     // The foreign event is filtered out by the log read; the ignored one is
     // counted as skipped.
     assert_eq!(metrics.events_skipped, 1);
@@ -245,7 +246,7 @@ async fn shutdown_stops_processing() {
     append(&log, "t-2", opened("after")).await;
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert!(
-        task_state(&store, "t-2").is_none(),
+        task_state(&store, "t-2").await.is_none(),
         "a stopped engine processed an event"
     );
     assert_eq!(gateway.texts(), ["opened before"]);

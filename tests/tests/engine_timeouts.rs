@@ -61,7 +61,9 @@ async fn g4_timeout_never_fires_after_completion() {
     append(&log, "t-1", opened("finish early")).await;
     append(&log, "t-1", TaskEvent::Closed).await;
     eventually("the task completes", || async {
-        task_state(&store, "t-1").is_some_and(|(status, _)| status == InstanceStatus::Completed)
+        task_state(&store, "t-1")
+            .await
+            .is_some_and(|(status, _)| status == InstanceStatus::Completed)
     })
     .await;
     clock.advance(REMINDER_AFTER * 2);

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{apply_batch, error_backoff, pause_unless_shutdown, ProcessMetrics, Shared};
 use crate::error::{Error, Result};
@@ -10,13 +11,17 @@ use crate::log::{EventSource, Position};
 use crate::process::{ProcessManager, Routed};
 use crate::store::{Batch, Checkpoint, Store};
 
+/// How soon to read again when events exist that an open transaction still
+/// holds back.
+const HELD_BACK_RETRY: Duration = Duration::from_millis(20);
+
 /// What one round of the loop found.
 enum Round {
     /// A batch was committed; the log was read up to `end`.
     Worked { end: Position },
     /// Nothing to do; the log was read up to `end` (past events of other
-    /// families, perhaps).
-    Idle { end: Position },
+    /// families, perhaps). `held_back`: newer events are not readable yet.
+    Idle { end: Position, held_back: bool },
 }
 
 /// Runs process `P` until shutdown. Store and log errors are logged and
@@ -61,7 +66,7 @@ where
                 checkpoint = end;
                 persisted = end;
             }
-            Ok(Round::Idle { end }) => {
+            Ok(Round::Idle { end, held_back }) => {
                 failures = 0;
                 checkpoint = end;
                 if end != persisted {
@@ -75,7 +80,12 @@ where
                         }
                     }
                 }
-                wait_for_work::<P, S, L>(&shared, &mut shutdown, &mut appended).await;
+                if held_back {
+                    // Their wake-up was sent already; look again shortly.
+                    pause_unless_shutdown(&mut shutdown, HELD_BACK_RETRY).await;
+                } else {
+                    wait_for_work::<P, S, L>(&shared, &mut shutdown, &mut appended).await;
+                }
             }
             Err(Error::StaleInstance { instance, .. }) => {
                 tracing::warn!(process = P::NAME, %instance, "instance changed concurrently; reloading the batch");
@@ -110,7 +120,10 @@ where
     let read = shared.log.read(checkpoint, families, limit).await?;
     let due = shared.store.due_timeouts(P::NAME, now, limit).await?;
     if read.events.is_empty() && due.is_empty() {
-        return Ok(Round::Idle { end: read.end });
+        return Ok(Round::Idle {
+            end: read.end,
+            held_back: read.held_back,
+        });
     }
     let routed: Vec<(RecordedEvent, Routed<P>)> = read
         .events

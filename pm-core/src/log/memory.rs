@@ -77,6 +77,7 @@ impl EventSource for MemoryLog {
         let mut batch = ReadBatch {
             events: Vec::new(),
             end: after,
+            held_back: false,
         };
         for event in entries.events.iter().skip(start) {
             if batch.events.len() >= limit {

@@ -45,6 +45,9 @@ pub struct ReadBatch {
     /// The position up to which the log was read: at least the last event's
     /// position, further when events of other families were passed over.
     pub end: Position,
+    /// Whether newer events exist that cannot be read yet (an older
+    /// transaction is still open); the reader should look again soon.
+    pub held_back: bool,
 }
 
 /// Where the engine reads events from.

@@ -7,7 +7,9 @@
 -- not) means nothing can still appear behind a checkpoint. One snapshot
 -- serves both the batch and the visible end, so the checkpoint can move past
 -- events of other families too. A transaction held open anywhere on the
--- server holds xmin back: that shows as lag, never as loss.
+-- server holds xmin back: that shows as lag, never as loss, and `held_back`
+-- tells the reader to look again soon rather than wait for a NOTIFY that
+-- has already been sent.
 --
 -- $1, $2: the checkpoint (transaction, position); $3: LIKE patterns of the
 -- families to read (empty: all); $4: the batch size.
@@ -32,6 +34,7 @@ batch AS (
 )
 SELECT v.transaction_id::text::bigint AS end_transaction,
        v.position AS end_position,
+       EXISTS (SELECT 1 FROM pm.events e WHERE e.transaction_id >= h.xmin) AS held_back,
        b.transaction_id::text::bigint AS transaction_id,
        b.position,
        b.stream_id,
@@ -39,6 +42,7 @@ SELECT v.transaction_id::text::bigint AS end_transaction,
        b.event_type,
        b.payload,
        b.recorded_at
-FROM visible_end v
+FROM horizon h
+LEFT JOIN visible_end v ON true
 LEFT JOIN batch b ON true
 ORDER BY b.transaction_id, b.position

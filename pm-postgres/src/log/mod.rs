@@ -8,7 +8,7 @@ use pm_core::{
     EventLog, EventSource, ExpectedVersion, NewEvent, Position, ReadBatch, RecordedEvent, Result,
 };
 use serde_json::Value;
-use sqlx::{PgPool, Row};
+use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::watch;
 
 use crate::error::database;
@@ -88,13 +88,19 @@ impl EventSource for PgEventLog {
         let mut batch = ReadBatch {
             events: Vec::with_capacity(rows.len()),
             end: after,
+            held_back: false,
         };
         for row in &rows {
-            let visible_end = Position {
-                transaction: row.try_get("end_transaction").map_err(decode_error)?,
-                sequence: row.try_get("end_position").map_err(decode_error)?,
-            };
-            batch.end = batch.end.max(visible_end);
+            let end_transaction: Option<i64> =
+                row.try_get("end_transaction").map_err(decode_error)?;
+            let end_position: Option<i64> = row.try_get("end_position").map_err(decode_error)?;
+            if let (Some(transaction), Some(sequence)) = (end_transaction, end_position) {
+                batch.end = batch.end.max(Position {
+                    transaction,
+                    sequence,
+                });
+            }
+            batch.held_back |= row.try_get::<bool, _>("held_back").map_err(decode_error)?;
             let position: Option<i64> = row.try_get("position").map_err(decode_error)?;
             if position.is_some() {
                 batch.events.push(recorded_event(row)?);
@@ -121,55 +127,30 @@ impl EventLog for PgEventLog {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<i64> {
-        let expected_version = match expected {
-            ExpectedVersion::Any => None,
-            ExpectedVersion::NoStream => Some(0),
-            ExpectedVersion::Exact(version) => Some(version),
-        };
-        let (types, payloads): (Vec<String>, Vec<Value>) = events
-            .into_iter()
-            .map(|event| (event.event_type, event.payload))
-            .unzip();
+        let columns = EventColumns::from(events);
         let mut attempts = 0;
-        let row = loop {
+        loop {
             attempts += 1;
-            let result = sqlx::query(APPEND)
-                .bind(stream_id)
-                .bind(expected_version)
-                .bind(&types)
-                .bind(&payloads)
-                .fetch_one(&self.pool)
-                .await;
-            match result {
-                Ok(row) => break row,
-                // Another append took the same version first: with no
+            let mut connection = self
+                .pool
+                .acquire()
+                .await
+                .map_err(database("connecting to append failed"))?;
+            match self
+                .append_columns(&mut connection, stream_id, expected, &columns)
+                .await
+            {
+                // Another append took the next version first: with no
                 // expectation, try again on top of it.
-                Err(sqlx::Error::Database(error))
-                    if error.is_unique_violation()
-                        && expected == ExpectedVersion::Any
-                        && attempts < 5 => {}
-                Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                    let actual = self.current_version(stream_id).await?;
-                    return Err(conflict(stream_id, expected, actual));
+                Err(pm_core::Error::Conflict { .. })
+                    if expected == ExpectedVersion::Any && attempts < 5 => {}
+                Ok(version) => {
+                    self.appended
+                        .send_modify(|count| *count = count.wrapping_add(1));
+                    return Ok(version);
                 }
-                Err(error) => {
-                    return Err(pm_core::Error::backend(
-                        "appending to the event log failed",
-                        error,
-                    ))
-                }
+                Err(error) => return Err(error),
             }
-        };
-        let current: i64 = row.try_get("current_version").map_err(decode_error)?;
-        let new_version: Option<i64> = row.try_get("new_version").map_err(decode_error)?;
-        match new_version {
-            Some(version) => {
-                self.appended
-                    .send_modify(|count| *count = count.wrapping_add(1));
-                Ok(version)
-            }
-            None if types.is_empty() && expected.allows(current) => Ok(current),
-            None => Err(conflict(stream_id, expected, current)),
         }
     }
 
@@ -184,12 +165,88 @@ impl EventLog for PgEventLog {
 }
 
 impl PgEventLog {
+    /// Appends inside the caller's transaction, so the events commit or roll
+    /// back with the caller's own writes (a transactional outbox for the
+    /// aggregate side). Readers see them once the transaction commits, and
+    /// never skip them however long it stays open (G6).
+    ///
+    /// On a [`Conflict`](pm_core::Error::Conflict) Postgres has aborted the
+    /// transaction; roll it back.
+    pub async fn append_in(
+        &self,
+        connection: &mut PgConnection,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<i64> {
+        self.append_columns(connection, stream_id, expected, &EventColumns::from(events))
+            .await
+    }
+
+    async fn append_columns(
+        &self,
+        connection: &mut PgConnection,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        columns: &EventColumns,
+    ) -> Result<i64> {
+        let expected_version = match expected {
+            ExpectedVersion::Any => None,
+            ExpectedVersion::NoStream => Some(0),
+            ExpectedVersion::Exact(version) => Some(version),
+        };
+        let result = sqlx::query(APPEND)
+            .bind(stream_id)
+            .bind(expected_version)
+            .bind(&columns.types)
+            .bind(&columns.payloads)
+            .fetch_one(&mut *connection)
+            .await;
+        let row = match result {
+            Ok(row) => row,
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                // A concurrent append took the version; report what it is now.
+                let actual = self.current_version(stream_id).await?;
+                return Err(conflict(stream_id, expected, actual));
+            }
+            Err(error) => {
+                return Err(pm_core::Error::backend(
+                    "appending to the event log failed",
+                    error,
+                ))
+            }
+        };
+        let current: i64 = row.try_get("current_version").map_err(decode_error)?;
+        let new_version: Option<i64> = row.try_get("new_version").map_err(decode_error)?;
+        match new_version {
+            Some(version) => Ok(version),
+            None if columns.types.is_empty() && expected.allows(current) => Ok(current),
+            None => Err(conflict(stream_id, expected, current)),
+        }
+    }
+
     async fn current_version(&self, stream_id: &str) -> Result<i64> {
         Ok(self
             .read_stream(stream_id)
             .await?
             .last()
             .map_or(0, |event| event.stream_version))
+    }
+}
+
+/// Events as one array per column, ready to bind.
+struct EventColumns {
+    types: Vec<String>,
+    payloads: Vec<Value>,
+}
+
+impl From<Vec<NewEvent>> for EventColumns {
+    fn from(events: Vec<NewEvent>) -> Self {
+        let (types, payloads) = events
+            .into_iter()
+            .map(|event| (event.event_type, event.payload))
+            .unzip();
+        Self { types, payloads }
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pm_core::prelude::*;
-use pm_core::{EngineOptions, RetryPolicy, RunningEngine};
+use pm_core::{EngineOptions, EventSource, RetryPolicy, RunningEngine, Store};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,12 +181,16 @@ pub fn fast_options() -> EngineOptions {
 }
 
 /// An engine running the task process on `store` and `log`.
-pub fn start_engine(
-    store: &MemoryStore,
-    log: &MemoryLog,
+pub fn start_engine<S, L>(
+    store: &S,
+    log: &L,
     clock: ManualClock,
     gateway: &Recorder,
-) -> RunningEngine {
+) -> RunningEngine
+where
+    S: Store + Clone,
+    L: EventSource + Clone,
+{
     Engine::new(store.clone(), log.clone())
         .with_clock(clock)
         .with_options(fast_options())
@@ -196,7 +200,7 @@ pub fn start_engine(
 }
 
 /// Appends one typed event to `stream`.
-pub async fn append(log: &MemoryLog, stream: &str, event: TaskEvent) {
+pub async fn append<L: EventLog>(log: &L, stream: &str, event: TaskEvent) {
     log.append(
         stream,
         ExpectedVersion::Any,
@@ -207,8 +211,8 @@ pub async fn append(log: &MemoryLog, stream: &str, event: TaskEvent) {
 }
 
 /// Appends a raw event (for bad input).
-pub async fn append_raw(
-    log: &MemoryLog,
+pub async fn append_raw<L: EventLog>(
+    log: &L,
     stream: &str,
     event_type: &str,
     payload: serde_json::Value,
@@ -253,13 +257,15 @@ where
 }
 
 /// The stored state of task `id`.
-pub fn task_state(
-    store: &MemoryStore,
+pub async fn task_state<S: Store>(
+    store: &S,
     id: &str,
 ) -> Option<(pm_core::InstanceStatus, Option<Task>)> {
     store
-        .instances("task")
+        .load_instances("task", &[id.to_owned()])
+        .await
+        .unwrap()
         .into_iter()
-        .find(|record| record.id == id)
+        .next()
         .map(|record| (record.status, serde_json::from_value(record.state).ok()))
 }

@@ -1,0 +1,160 @@
+//! The Postgres event log under concurrency: the reader never skips an
+//! event committed late by a concurrent transaction (G6).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use pm_core::{EventSource, ExpectedVersion, NewEvent, Position, RecordedEvent};
+use pm_postgres::{PgBackend, PgEventLog};
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+const WRITERS: usize = 16;
+const APPENDS_PER_WRITER: usize = 25;
+
+/// (stream, version) -> the payload number of a committed event.
+type Committed = BTreeMap<(String, i64), i64>;
+
+/// Appends one event per transaction; holds some transactions open for a
+/// random while and rolls some back. Returns what it committed.
+async fn write(pool: PgPool, log: PgEventLog, writer: usize) -> Committed {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(writer as u64);
+    let stream = format!("writer-{writer}");
+    let mut committed = Committed::new();
+    let mut version = 0;
+    for n in 0..APPENDS_PER_WRITER {
+        let number = (writer * 1000 + n) as i64;
+        let event = NewEvent {
+            event_type: "Load.Appended".to_owned(),
+            payload: json!({ "n": number }),
+        };
+        let mut tx = pool.begin().await.unwrap();
+        log.append_in(
+            &mut tx,
+            &stream,
+            ExpectedVersion::Exact(version),
+            vec![event],
+        )
+        .await
+        .unwrap();
+        if rng.gen_bool(0.3) {
+            tokio::time::sleep(Duration::from_millis(rng.gen_range(1..40))).await;
+        }
+        if rng.gen_bool(0.2) {
+            tx.rollback().await.unwrap();
+        } else {
+            tx.commit().await.unwrap();
+            version += 1;
+            committed.insert((stream.clone(), version), number);
+        }
+    }
+    committed
+}
+
+/// Reads from the start, moving its checkpoint like the engine does, until
+/// it has read `total` events (once known) or a deadline passes.
+async fn read(log: PgEventLog, mut total: watch::Receiver<Option<usize>>) -> Vec<RecordedEvent> {
+    let mut checkpoint = Position::START;
+    let mut read = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let batch = log.read(checkpoint, &["Load"], 50).await.unwrap();
+        assert!(batch.end >= checkpoint, "the checkpoint went backwards");
+        checkpoint = batch.end;
+        read.extend(batch.events);
+        let done = total
+            .borrow_and_update()
+            .is_some_and(|total| read.len() >= total);
+        if done || tokio::time::Instant::now() > deadline {
+            return read;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn g6_reader_never_skips_an_event_committed_late(
+    pool_options: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let pool = pool_options
+        .max_connections(WRITERS as u32 + 4)
+        .connect_with(connect)
+        .await
+        .unwrap();
+    let backend = PgBackend::from_pool(pool.clone());
+    let (total_sender, total) = watch::channel(None);
+    let reader = tokio::spawn(read(backend.log(), total));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| tokio::spawn(write(pool.clone(), backend.log(), writer)))
+        .collect();
+    let mut committed = Committed::new();
+    for writer in writers {
+        committed.extend(writer.await.unwrap());
+    }
+    total_sender.send_replace(Some(committed.len()));
+    let read = reader.await.unwrap();
+
+    let mut seen = Committed::new();
+    for event in &read {
+        let key = (event.stream_id.clone(), event.stream_version);
+        let number = event.payload["n"].as_i64().unwrap();
+        assert!(
+            seen.insert(key.clone(), number).is_none(),
+            "read twice: {key:?}"
+        );
+    }
+    assert_eq!(
+        seen, committed,
+        "the events read are not exactly the committed ones"
+    );
+    for writer in 0..WRITERS {
+        let stream = format!("writer-{writer}");
+        let versions: Vec<i64> = read
+            .iter()
+            .filter(|event| event.stream_id == stream)
+            .map(|event| event.stream_version)
+            .collect();
+        let in_order: Vec<i64> = (1..=versions.len() as i64).collect();
+        assert_eq!(versions, in_order, "stream {stream} out of order");
+    }
+    // Rollbacks happened, or the test proved less than it claims.
+    assert!(committed.len() < WRITERS * APPENDS_PER_WRITER);
+}
+
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn append_reports_a_conflict_with_the_actual_version(pool: PgPool) {
+    use pm_core::EventLog;
+    let log = PgBackend::from_pool(pool).log();
+    let event = || NewEvent {
+        event_type: "Load.Appended".to_owned(),
+        payload: json!({}),
+    };
+    log.append("s", ExpectedVersion::NoStream, vec![event(), event()])
+        .await
+        .unwrap();
+    let error = log
+        .append("s", ExpectedVersion::Exact(1), vec![event()])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "stream `s` is at version 2, not the expected 1"
+    );
+}
+
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn migrations_applied_twice_are_harmless(pool: PgPool) {
+    pm_postgres::migrate(&pool).await.unwrap();
+    pm_postgres::migrate(&pool).await.unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'pm'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(tables, 8);
+}
