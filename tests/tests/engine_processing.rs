@@ -264,3 +264,31 @@ async fn two_processes_with_one_name_are_refused() {
         "two processes are named `task`; process names must be unique"
     );
 }
+
+#[tokio::test]
+async fn the_process_loop_and_the_dispatcher_can_run_in_separate_workers() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    let processing = Engine::new(store.clone(), log.clone())
+        .with_options(fast_options())
+        .register_process::<Task>()
+        .start()
+        .unwrap();
+    append(&log, "t-1", opened("split")).await;
+    eventually("the command is recorded", || async {
+        store.stats("task").await.unwrap().pending_commands == 1
+    })
+    .await;
+    assert!(gateway.texts().is_empty(), "delivered without a dispatcher");
+
+    let delivering = Engine::new(store.clone(), log.clone())
+        .with_options(fast_options())
+        .register_dispatcher::<Task, _>(gateway.clone())
+        .start()
+        .unwrap();
+    eventually("the command is delivered", || async {
+        gateway.texts() == ["opened split"]
+    })
+    .await;
+    processing.shutdown().await.unwrap();
+    delivering.shutdown().await.unwrap();
+}

@@ -100,7 +100,22 @@ type Spawner<S, L> = Box<dyn FnOnce(Shared<S, L>) -> Vec<TaskHandle> + Send>;
 struct Registration<S, L> {
     name: &'static str,
     metrics: Arc<ProcessMetrics>,
+    runs_process: bool,
+    runs_dispatcher: bool,
     spawn: Spawner<S, L>,
+}
+
+/// The gateway of a registration that delivers nothing.
+enum NoDispatch {}
+
+impl<C: Send + 'static> Dispatch<C> for NoDispatch {
+    async fn dispatch(
+        &self,
+        _: C,
+        _: crate::dispatch::CommandMeta,
+    ) -> Result<(), crate::dispatch::DispatchError> {
+        match *self {}
+    }
 }
 
 /// An engine being configured; [`start`](Engine::start) runs it.
@@ -147,31 +162,62 @@ impl<S: Store, L: EventSource> Engine<S, L> {
     }
 
     /// Runs process `P`, delivering its commands through `dispatcher`.
-    pub fn register<P, D>(mut self, dispatcher: D) -> Self
+    pub fn register<P, D>(self, dispatcher: D) -> Self
     where
         P: ProcessManager,
         D: Dispatch<P::Command>,
     {
-        let metrics = Arc::new(ProcessMetrics::default());
+        self.add::<P, D>(true, Some(Arc::new(dispatcher)))
+    }
+
+    /// Runs only the event loop of `P`: its commands wait in the outbox for
+    /// a dispatcher elsewhere ([`register_dispatcher`](Self::register_dispatcher)).
+    pub fn register_process<P: ProcessManager>(self) -> Self {
+        self.add::<P, NoDispatch>(true, None)
+    }
+
+    /// Runs only the delivery of `P`'s commands, for a worker dedicated to
+    /// dispatching.
+    pub fn register_dispatcher<P, D>(self, dispatcher: D) -> Self
+    where
+        P: ProcessManager,
+        D: Dispatch<P::Command>,
+    {
+        self.add::<P, D>(false, Some(Arc::new(dispatcher)))
+    }
+
+    fn add<P, D>(mut self, runs_process: bool, dispatcher: Option<Arc<D>>) -> Self
+    where
+        P: ProcessManager,
+        D: Dispatch<P::Command>,
+    {
+        // Both halves of one process count into the same metrics.
+        let metrics = self
+            .processes
+            .iter()
+            .find(|registration| registration.name == P::NAME)
+            .map_or_else(Arc::default, |registration| {
+                Arc::clone(&registration.metrics)
+            });
         let task_metrics = Arc::clone(&metrics);
-        let dispatcher = Arc::new(dispatcher);
         self.processes.push(Registration {
             name: P::NAME,
             metrics,
+            runs_process,
+            runs_dispatcher: dispatcher.is_some(),
             spawn: Box::new(move |shared: Shared<S, L>| {
-                let process = tokio::spawn(run::run_process::<P, S, L>(
-                    shared.clone(),
-                    Arc::clone(&task_metrics),
-                ));
-                let deliver = tokio::spawn(deliver::run_dispatcher::<P, S, L, D>(
-                    shared,
-                    dispatcher,
-                    task_metrics,
-                ));
-                vec![
-                    (P::NAME, "process", process),
-                    (P::NAME, "dispatcher", deliver),
-                ]
+                let mut tasks = Vec::new();
+                if runs_process {
+                    let task =
+                        run::run_process::<P, S, L>(shared.clone(), Arc::clone(&task_metrics));
+                    tasks.push((P::NAME, "process", tokio::spawn(task)));
+                }
+                if let Some(dispatcher) = dispatcher {
+                    let task =
+                        deliver::run_dispatcher::<P, S, L, D>(shared, dispatcher, task_metrics);
+                    tasks.push((P::NAME, "dispatcher", tokio::spawn(task)));
+                }
+                tasks
             }),
         });
         self
@@ -179,12 +225,20 @@ impl<S: Store, L: EventSource> Engine<S, L> {
 
     /// Starts every registered process on the current tokio runtime.
     ///
-    /// Fails if two registered processes share a name.
+    /// Fails if two registered processes share a name (a process loop and a
+    /// dispatcher of one process may be registered separately).
     pub fn start(self) -> Result<RunningEngine> {
-        let mut names: Vec<_> = self.processes.iter().map(|process| process.name).collect();
-        names.sort_unstable();
-        if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(Error::DuplicateProcess { name: pair[0] });
+        for (index, registration) in self.processes.iter().enumerate() {
+            let clash = self.processes[..index].iter().any(|earlier| {
+                earlier.name == registration.name
+                    && ((earlier.runs_process && registration.runs_process)
+                        || (earlier.runs_dispatcher && registration.runs_dispatcher))
+            });
+            if clash {
+                return Err(Error::DuplicateProcess {
+                    name: registration.name,
+                });
+            }
         }
         let (stop, shutdown) = watch::channel(false);
         let shared = Shared {
