@@ -69,8 +69,10 @@ mod dispatch;
 mod engine;
 mod error;
 mod event;
+mod graph;
 mod log;
 mod process;
+mod state;
 mod store;
 mod timeout;
 
@@ -85,11 +87,13 @@ pub use engine::{
 };
 pub use error::{BoxError, DecodeError, Error, Result};
 pub use event::{in_family, Event, NewEvent, RecordedEvent};
+pub use graph::mermaid;
 pub use log::{EventLog, EventSource, ExpectedVersion, MemoryLog, Position, ReadBatch};
 pub use process::{
-    Correlation, Descriptor, HandlerInfo, Now, ProcessId, ProcessManager, Routed, Subscription,
-    Trigger,
+    Correlation, Descriptor, HandlerInfo, IgnoredInfo, Now, Outcome, ProcessId, ProcessManager,
+    Routed, StateInfo, Subscription, Trigger,
 };
+pub use state::State;
 pub use store::{
     Batch, Checkpoint, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus,
     InstanceWrite, MemoryStore, NewCommand, OutboxCommand, ParkedEvent, ParkedItem, ProcessStats,
@@ -97,13 +101,13 @@ pub use store::{
 };
 pub use timeout::{NoTimeout, Timeout};
 
-pub use pm_macros::{process_manager, Event, Timeout};
+pub use pm_macros::{process_manager, Event, State, Timeout};
 
 /// The names a process definition needs: `use pm_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         process_manager, Command, Context, Dispatch, DispatchError, Engine, Event, ManualClock,
-        MemoryLog, MemoryStore, ProcessManager, Timeout,
+        MemoryLog, MemoryStore, ProcessManager, State, Timeout,
     };
     pub use crate::{CommandMeta, EventLog, ExpectedVersion, NewEvent};
 }
@@ -127,7 +131,8 @@ pub mod __private {
         false
     }
 
-    const fn str_eq(left: &str, right: &str) -> bool {
+    /// Whether two strings are equal (usable in const checks).
+    pub const fn str_eq(left: &str, right: &str) -> bool {
         let (left, right) = (left.as_bytes(), right.as_bytes());
         if left.len() != right.len() {
             return false;
@@ -140,6 +145,97 @@ pub mod __private {
             index += 1;
         }
         true
+    }
+
+    /// How far the handlers and `ignore(..)` entries cover one variant.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Coverage {
+        /// Covered in every state.
+        Full,
+        /// Named by no handler and no `ignore(..)` entry.
+        NoHandler,
+        /// Not covered in the state at this index.
+        MissingState(usize),
+    }
+
+    /// How far `covers` (variant name, states; no states: every state)
+    /// cover `variant` over `states` (none: the process has no states).
+    pub const fn coverage(variant: &str, covers: &[(&str, &[&str])], states: &[&str]) -> Coverage {
+        let mut named = false;
+        let mut index = 0;
+        while index < covers.len() {
+            if str_eq(covers[index].0, variant) {
+                named = true;
+            }
+            index += 1;
+        }
+        if !named {
+            return Coverage::NoHandler;
+        }
+        let mut state = 0;
+        while state < states.len() {
+            let mut covered = false;
+            let mut index = 0;
+            while index < covers.len() {
+                let (name, in_states) = covers[index];
+                if str_eq(name, variant)
+                    && (in_states.is_empty() || contains_str(in_states, states[state]))
+                {
+                    covered = true;
+                }
+                index += 1;
+            }
+            if !covered {
+                return Coverage::MissingState(state);
+            }
+            state += 1;
+        }
+        Coverage::Full
+    }
+
+    /// The longest build-error message [`concat`] can build.
+    pub const MESSAGE_CAPACITY: usize = 1024;
+
+    /// Joins `parts` into a buffer at compile time (const code cannot
+    /// allocate); returns the buffer and the length used.
+    pub const fn concat(parts: &[&str]) -> ([u8; MESSAGE_CAPACITY], usize) {
+        let mut buffer = [0u8; MESSAGE_CAPACITY];
+        let mut length = 0;
+        let mut part = 0;
+        while part < parts.len() {
+            let bytes = parts[part].as_bytes();
+            let mut index = 0;
+            while index < bytes.len() && length < MESSAGE_CAPACITY {
+                buffer[length] = bytes[index];
+                length += 1;
+                index += 1;
+            }
+            part += 1;
+        }
+        (buffer, length)
+    }
+
+    /// The text of a [`concat`] buffer.
+    pub const fn message(bytes: &[u8]) -> &str {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => "a handler is missing (the message was cut inside a character)",
+        }
+    }
+
+    /// The states of the enum a state field holds.
+    pub const fn state_names<P, S: crate::State>(_field: fn(&P) -> &S) -> &'static [&'static str] {
+        S::VARIANTS
+    }
+
+    /// The name of the enum a state field holds.
+    pub const fn state_enum<P, S: crate::State>(_field: fn(&P) -> &S) -> &'static str {
+        S::NAME
+    }
+
+    /// The initial state of the enum a state field holds.
+    pub const fn state_initial<P, S: crate::State>(_field: fn(&P) -> &S) -> Option<&'static str> {
+        S::INITIAL
     }
 
     /// Reads an instance id from a field of a payload that failed to decode,

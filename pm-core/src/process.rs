@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::command::Command;
 use crate::context::Effects;
+use crate::error::BoxError;
 use crate::event::RecordedEvent;
 use crate::timeout::Timeout;
 
@@ -36,17 +37,44 @@ pub trait ProcessManager:
     /// The process name, unique among processes sharing a store.
     const NAME: &'static str;
 
+    /// The schema version of the state this build writes (`version = ..`).
+    const STATE_VERSION: i32 = 1;
+
     /// Everything the macro knows about this process, for tooling.
     fn descriptor() -> &'static Descriptor;
 
     /// Decodes and correlates one recorded event.
     fn route(event: &RecordedEvent) -> Routed<Self>;
 
-    /// Runs the handler for a routed event.
-    fn handle(&mut self, event: &Self::Event, id: &Self::Id, now: Now) -> Effects<Self>;
+    /// Runs the handler for a routed event, if one applies in the current state.
+    fn handle(&mut self, event: &Self::Event, id: &Self::Id, now: Now) -> Outcome<Self>;
 
-    /// Runs the handler for a due timeout.
-    fn on_timeout(&mut self, kind: Self::Timeout, id: &Self::Id, now: Now) -> Effects<Self>;
+    /// Runs the handler for a due timeout, if one applies in the current state.
+    fn on_timeout(&mut self, kind: Self::Timeout, id: &Self::Id, now: Now) -> Outcome<Self>;
+
+    /// Upgrades stored state of schema version `from` to
+    /// [`STATE_VERSION`](Self::STATE_VERSION) (`migrate = ..`). Handlers never
+    /// see state of another version.
+    fn migrate_state(from: i32, state: serde_json::Value) -> Result<serde_json::Value, BoxError> {
+        let _ = state;
+        Err(format!(
+            "process `{}` declares no `migrate` function to upgrade state of schema version {from}",
+            Self::NAME
+        )
+        .into())
+    }
+}
+
+/// What a handler call came to.
+#[derive(Debug)]
+pub enum Outcome<P: ProcessManager> {
+    /// A handler ran; these are its effects.
+    Handled(Effects<P>),
+    /// The event (or timeout) is ignored in the instance's current state.
+    Ignored,
+    /// The handler left the state outside its declared `to(..)`; the
+    /// instance is parked with this reason and the change discarded.
+    Rejected(String),
 }
 
 /// The engine clock's time, as handed to handlers.
@@ -94,14 +122,38 @@ pub struct Descriptor {
     pub id_type: &'static str,
     /// The subscribed event enums.
     pub subscriptions: &'static [Subscription],
+    /// The state field and its enum, when the process declares `state = ..`.
+    pub state: Option<StateInfo>,
     /// Every handler, event handlers first, in source order.
     pub handlers: &'static [HandlerInfo],
-    /// Events listed in `ignore(..)`, as `Enum::Variant`.
-    pub ignored: &'static [&'static str],
+    /// The entries of `ignore(..)`.
+    pub ignored: &'static [IgnoredInfo],
     /// The timeout enum, if any, as written.
     pub timeout_type: Option<&'static str>,
     /// Every command type any handler may send.
     pub commands: &'static [&'static str],
+}
+
+/// The states of a process with `state = ..`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct StateInfo {
+    /// The state field.
+    pub field: &'static str,
+    /// The state enum's name.
+    pub enum_name: &'static str,
+    /// Every state, in declaration order.
+    pub states: &'static [&'static str],
+    /// The state of a new instance (the enum's `#[default]` variant), if known.
+    pub initial: Option<&'static str>,
+}
+
+/// One entry of `ignore(..)`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct IgnoredInfo {
+    /// The event or timeout, as `Enum::Variant`.
+    pub trigger: &'static str,
+    /// The states it is ignored in (state variant names); empty: all.
+    pub states: &'static [&'static str],
 }
 
 /// One subscribed event enum.
@@ -126,6 +178,10 @@ pub struct HandlerInfo {
     pub correlation: Correlation,
     /// The commands it may send.
     pub sends: &'static [&'static str],
+    /// The states it applies in (state variant names); empty: all.
+    pub from: &'static [&'static str],
+    /// The states it may leave the instance in; empty: the one it found.
+    pub to: &'static [&'static str],
 }
 
 /// What runs a handler.

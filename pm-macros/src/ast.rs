@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, PatType, Path, Type, TypePath};
 
-use crate::attr::{OnAttr, ProcessAttr, TimeoutAttr};
+use crate::attr::{OnAttr, ProcessAttr, StateSpec, TimeoutAttr};
 use crate::ctxt::Ctxt;
 use crate::symbol::{CONTEXT, ON, TIMEOUT};
 
@@ -154,6 +154,14 @@ impl<'a> Handler<'a> {
     /// Whether this is an event handler.
     pub(crate) fn is_event_handler(&self) -> bool {
         matches!(self.trigger, Trigger::On(_))
+    }
+
+    /// The handler's `in(..)` and `to(..)`.
+    pub(crate) fn states(&self) -> &StateSpec {
+        match &self.trigger {
+            Trigger::On(on) => &on.states,
+            Trigger::Timeout(timeout) => &timeout.states,
+        }
     }
 
     /// The `#[on(..)]` arguments, for event handlers.

@@ -56,12 +56,43 @@ pub(crate) struct ProcessAttr {
     pub(crate) id: Option<Type>,
     /// `subscribe(A, B)`: the event enums.
     pub(crate) subscribe: Vec<Path>,
-    /// `ignore(A::X, ..)`: events deliberately not handled.
-    pub(crate) ignore: Vec<Path>,
+    /// `ignore(A::X, B::Y in(S::A), ..)`: events deliberately not handled,
+    /// in every state or in the states listed.
+    pub(crate) ignore: Vec<IgnoreEntry>,
     /// `timeouts(T)`: the enum of timeout kinds.
     pub(crate) timeouts: Option<Path>,
+    /// `state = field`: the field holding the process's state enum.
+    pub(crate) state: Option<Ident>,
+    /// `version = N`: the state schema version this build writes.
+    pub(crate) version: Option<syn::LitInt>,
+    /// `migrate = path`: upgrades stored state of an older version.
+    pub(crate) migrate: Option<Path>,
     /// Where to point errors about the attribute as a whole.
     pub(crate) span: Span,
+}
+
+/// One entry of `ignore(..)`: `Enum::Variant`, optionally `in(State::A, ..)`.
+pub(crate) struct IgnoreEntry {
+    /// The event or timeout kind.
+    pub(crate) path: Path,
+    /// The states it is ignored in; empty: every state.
+    pub(crate) states: Vec<Path>,
+}
+
+impl syn::parse::Parse for IgnoreEntry {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let path: Path = input.parse()?;
+        let mut states = Vec::new();
+        if input.peek(Token![in]) {
+            input.parse::<Token![in]>()?;
+            let content;
+            parenthesized!(content in input);
+            states = Punctuated::<Path, Token![,]>::parse_terminated(&content)?
+                .into_iter()
+                .collect();
+        }
+        Ok(IgnoreEntry { path, states })
+    }
 }
 
 /// How an event finds its instance.
@@ -82,6 +113,8 @@ pub(crate) struct OnAttr {
     pub(crate) correlate: Option<Correlate>,
     /// `sends(..)`: the commands the handler may send.
     pub(crate) sends: Vec<Path>,
+    /// `in(..)` and `to(..)`.
+    pub(crate) states: StateSpec,
 }
 
 /// The arguments of `#[timeout(..)]`.
@@ -90,6 +123,50 @@ pub(crate) struct TimeoutAttr {
     pub(crate) kind: Option<Path>,
     /// `sends(..)`: the commands the handler may send.
     pub(crate) sends: Vec<Path>,
+    /// `in(..)` and `to(..)`.
+    pub(crate) states: StateSpec,
+}
+
+/// Where a handler applies and where it may lead.
+#[derive(Default)]
+pub(crate) struct StateSpec {
+    /// `in(..)`: the states it applies in; empty: every state.
+    pub(crate) from: Vec<Path>,
+    /// `to(..)`: the states it may leave the instance in; empty: the one
+    /// it found.
+    pub(crate) to: Vec<Path>,
+    /// The `in`/`to` keys as written, for errors about them.
+    pub(crate) keys: Vec<Path>,
+}
+
+impl StateSpec {
+    /// Parses `in(..)` or `to(..)` if `meta` is one; returns whether it was.
+    fn parse(
+        &mut self,
+        cx: &Ctxt,
+        meta: &ParseNestedMeta<'_>,
+        attribute: &'static str,
+    ) -> syn::Result<bool> {
+        let list = if meta.path == IN {
+            &mut self.from
+        } else if meta.path == TO {
+            &mut self.to
+        } else {
+            return Ok(false);
+        };
+        if !list.is_empty() {
+            cx.error_spanned_by(
+                &meta.path,
+                format!(
+                    "duplicate `{}` in `{attribute}`; list every state in one",
+                    meta.path.to_token_stream()
+                ),
+            );
+        }
+        list.extend(parse_paths(meta)?);
+        self.keys.push(meta.path.clone());
+        Ok(true)
+    }
 }
 
 impl ProcessAttr {
@@ -106,6 +183,9 @@ impl ProcessAttr {
         let mut subscribe = Attr::none(SUBSCRIBE, ATTRIBUTE);
         let mut ignore = Attr::none(IGNORE, ATTRIBUTE);
         let mut timeouts = Attr::none(TIMEOUTS, ATTRIBUTE);
+        let mut state = Attr::none(STATE, ATTRIBUTE);
+        let mut version = Attr::none(VERSION, ATTRIBUTE);
+        let mut migrate = Attr::none(MIGRATE, ATTRIBUTE);
         let parser = syn::meta::parser(|meta| {
             if meta.path == NAME {
                 let value: LitStr = meta.value()?.parse()?;
@@ -118,7 +198,23 @@ impl ProcessAttr {
             } else if meta.path == SUBSCRIBE {
                 subscribe.set(cx, &meta.path, parse_paths(&meta)?);
             } else if meta.path == IGNORE {
-                ignore.set(cx, &meta.path, parse_paths(&meta)?);
+                let content;
+                parenthesized!(content in meta.input);
+                let entries = Punctuated::<IgnoreEntry, Token![,]>::parse_terminated(&content)?;
+                ignore.set(cx, &meta.path, entries.into_iter().collect());
+            } else if meta.path == STATE {
+                state.set(cx, &meta.path, meta.value()?.parse::<Ident>()?);
+            } else if meta.path == VERSION {
+                let value: syn::LitInt = meta.value()?.parse()?;
+                match value.base10_parse::<i32>() {
+                    Ok(number) if number >= 1 => version.set(cx, &meta.path, value),
+                    _ => cx.error_spanned_by(
+                        &value,
+                        "`version` is the state schema version: a whole number from 1 up",
+                    ),
+                }
+            } else if meta.path == MIGRATE {
+                migrate.set(cx, &meta.path, meta.value()?.parse::<Path>()?);
             } else if meta.path == TIMEOUTS {
                 let mut kinds = parse_paths(&meta)?;
                 if kinds.len() > 1 {
@@ -144,6 +240,9 @@ impl ProcessAttr {
             subscribe: subscribe.get().unwrap_or_default(),
             ignore: ignore.get().unwrap_or_default(),
             timeouts: timeouts.get(),
+            state: state.get(),
+            version: version.get(),
+            migrate: migrate.get(),
             span,
         }
     }
@@ -157,7 +256,11 @@ impl OnAttr {
         let mut start = Attr::none(START, ATTRIBUTE);
         let mut correlate = Attr::none(CORRELATE, ATTRIBUTE);
         let mut sends = Attr::none(SENDS, ATTRIBUTE);
+        let mut states = StateSpec::default();
         let result = attr.parse_nested_meta(|meta| {
+            if states.parse(cx, &meta, ATTRIBUTE)? {
+                return Ok(());
+            }
             if is_bare_path(&meta) && meta.path.segments.len() > 1 {
                 if event.value.is_some() {
                     cx.error_spanned_by(
@@ -204,6 +307,7 @@ impl OnAttr {
             start: start.get(),
             correlate: correlate.get(),
             sends: sends.get().unwrap_or_default(),
+            states,
         }
     }
 }
@@ -214,7 +318,11 @@ impl TimeoutAttr {
         const ATTRIBUTE: &str = "#[timeout(..)]";
         let mut kind = Attr::none(TIMEOUT, ATTRIBUTE);
         let mut sends = Attr::none(SENDS, ATTRIBUTE);
+        let mut states = StateSpec::default();
         let result = attr.parse_nested_meta(|meta| {
+            if states.parse(cx, &meta, ATTRIBUTE)? {
+                return Ok(());
+            }
             if is_bare_path(&meta) && meta.path.segments.len() > 1 {
                 kind.set(cx, &meta.path, meta.path.clone());
             } else if meta.path == SENDS {
@@ -234,6 +342,7 @@ impl TimeoutAttr {
         TimeoutAttr {
             kind,
             sends: sends.get().unwrap_or_default(),
+            states,
         }
     }
 }

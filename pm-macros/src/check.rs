@@ -8,8 +8,12 @@ use std::collections::HashMap;
 
 use syn::{FnArg, Path, ReturnType};
 
+use quote::ToTokens;
+
 use crate::ast::{is_context, path_string, Handler, Process};
+use crate::attr::Correlate;
 use crate::ctxt::Ctxt;
+use crate::lower::{lower, overlap, Cover, Row};
 use crate::prop::{command_variant, enum_of};
 
 /// Runs every check, in order.
@@ -18,8 +22,10 @@ pub(crate) fn check(cx: &Ctxt, process: &Process<'_>) {
     check_listed_once(cx, process);
     check_signatures(cx, process);
     check_handler_paths(cx, process);
-    check_duplicate_handlers(cx, process);
-    check_handled_and_ignored(cx, process);
+    check_state_keys(cx, process);
+    let rows = lower(process);
+    check_overlapping_covers(cx, &rows);
+    check_one_correlation_per_event(cx, &rows);
     check_start_handler(cx, process);
     check_command_names(cx, process);
 }
@@ -53,7 +59,6 @@ fn check_required_keys(cx: &Ctxt, process: &Process<'_>) {
 /// meant another enum or command).
 fn check_listed_once(cx: &Ctxt, process: &Process<'_>) {
     report_repeats(cx, &process.attr.subscribe, "subscribe(..)");
-    report_repeats(cx, &process.attr.ignore, "ignore(..)");
     for handler in &process.handlers {
         report_repeats(cx, handler.sends(), "sends(..)");
     }
@@ -200,10 +205,16 @@ fn check_handler_paths(cx: &Ctxt, process: &Process<'_>) {
         .map(|path| format!("`{}`", path_string(path)))
         .collect::<Vec<_>>()
         .join(", ");
+    let ignored = process
+        .attr
+        .ignore
+        .iter()
+        .map(|entry| &entry.path)
+        .filter(|path| !process.is_timeout_kind(path));
     let event_paths = process
         .event_handlers()
         .filter_map(Handler::path)
-        .chain(&process.attr.ignore);
+        .chain(ignored);
     for path in event_paths {
         if process.subscription_of(path).is_some() || process.attr.subscribe.is_empty() {
             continue;
@@ -249,45 +260,114 @@ fn check_handler_paths(cx: &Ctxt, process: &Process<'_>) {
     }
 }
 
-/// One event (or timeout kind) runs one handler; two would make the
-/// routing ambiguous.
-fn check_duplicate_handlers(cx: &Ctxt, process: &Process<'_>) {
-    let mut first_by_path: HashMap<String, &syn::Ident> = HashMap::new();
-    for handler in &process.handlers {
-        let Some(path) = handler.path() else {
-            continue;
-        };
-        let written = path_string(path);
-        match first_by_path.get(&written) {
-            Some(first) => cx.error_spanned_by(
-                path,
-                format!("second handler for `{written}`; the first is `{first}`"),
-            ),
-            None => {
-                first_by_path.insert(written, handler.name());
+/// `in(..)`, `to(..)` and state-qualified ignores name variants of the
+/// state enum, which only `state = field` says where to find; `migrate`
+/// upgrades state to `version`, so it needs a version above 1.
+fn check_state_keys(cx: &Ctxt, process: &Process<'_>) {
+    let attr = &process.attr;
+    if attr.state.is_none() {
+        let hint = "needs `state = field` in `#[process_manager(..)]`, naming the field that holds the process's state enum";
+        for handler in &process.handlers {
+            for key in &handler.states().keys {
+                let key_name = key.to_token_stream().to_string();
+                cx.error_spanned_by(
+                    key,
+                    format!("`{key_name}(..)` on handler `{}` {hint}", handler.name()),
+                );
+            }
+        }
+        for entry in attr.ignore.iter().filter(|entry| !entry.states.is_empty()) {
+            cx.error_spanned_by(
+                &entry.path,
+                format!(
+                    "ignoring `{}` in some states {hint}",
+                    path_string(&entry.path)
+                ),
+            );
+        }
+    }
+    let version = attr
+        .version
+        .as_ref()
+        .and_then(|version| version.base10_parse::<i32>().ok());
+    if let (Some(migrate), None | Some(1)) = (&attr.migrate, version) {
+        cx.error_spanned_by(
+            migrate,
+            "`migrate` upgrades stored state to the current `version`; set `version = 2` (or higher) next to it",
+        );
+    }
+}
+
+/// One (state, event) pair runs at most one handler, and is either handled
+/// or ignored: two covers would make the routing ambiguous or one of them
+/// stale.
+fn check_overlapping_covers(cx: &Ctxt, rows: &[Row<'_, '_>]) {
+    for row in rows {
+        let covers = row.covers();
+        for (index, later) in covers.iter().enumerate() {
+            let earlier = covers[..index].iter().find_map(|earlier| {
+                overlap(earlier.states(), later.states()).map(|state| (earlier, state))
+            });
+            let Some((earlier, state)) = earlier else {
+                continue;
+            };
+            let Some(path) = row.path() else {
+                continue;
+            };
+            let written = path_string(path);
+            let in_state = state
+                .map(|state| format!(" in state `{state}`"))
+                .unwrap_or_default();
+            match (earlier, later) {
+                (Cover::Handler(first), Cover::Handler(second)) => cx.error_spanned_by(
+                    second.path(),
+                    format!("second handler for `{written}`{in_state}; the first is `{}`", first.name()),
+                ),
+                (Cover::Handler(handler), Cover::Ignore(entry)) => cx.error_spanned_by(
+                    &entry.path,
+                    format!(
+                        "`{written}` is handled by `{}` and also listed in `ignore(..)`{in_state}; remove one",
+                        handler.name()
+                    ),
+                ),
+                (Cover::Ignore(_), Cover::Ignore(entry)) => cx.error_spanned_by(
+                    &entry.path,
+                    format!("`{written}` is listed twice in `ignore(..)`{in_state}; remove one"),
+                ),
+                // Handlers come before ignore entries in `covers`.
+                (Cover::Ignore(_), Cover::Handler(_)) => {}
             }
         }
     }
 }
 
-/// `ignore(..)` says "no handler on purpose"; an event that has one is a
-/// contradiction, and one of the two is stale.
-fn check_handled_and_ignored(cx: &Ctxt, process: &Process<'_>) {
-    for ignored in &process.attr.ignore {
-        let written = path_string(ignored);
-        let handler = process.event_handlers().find(|handler| {
-            handler
-                .path()
-                .is_some_and(|path| path_string(path) == written)
-        });
-        if let Some(handler) = handler {
-            cx.error_spanned_by(
-                ignored,
-                format!(
-                    "`{written}` is handled by `{}` and also listed in `ignore(..)`; remove one",
-                    handler.name()
-                ),
-            );
+/// Routing finds an event's instance before it knows the instance's state,
+/// so every handler of one event must correlate it the same way.
+fn check_one_correlation_per_event(cx: &Ctxt, rows: &[Row<'_, '_>]) {
+    for row in rows {
+        let Some(first) = row.handlers.first() else {
+            continue;
+        };
+        let describe =
+            |handler: &Handler<'_>| match handler.on().and_then(|on| on.correlate.as_ref()) {
+                None => "by stream id".to_owned(),
+                Some(Correlate::Field(field)) => format!("by field `{field}`"),
+                Some(Correlate::Function(function)) => format!("by `{}`", path_string(function)),
+            };
+        for other in &row.handlers[1..] {
+            if describe(other) != describe(first) {
+                cx.error_spanned_by(
+                    other.path(),
+                    format!(
+                        "handlers of `{}` correlate differently: `{}` {}, `{}` {}; an event finds its instance one way, so give them the same `correlate`",
+                        row.path().map(path_string).unwrap_or_default(),
+                        first.name(),
+                        describe(first),
+                        other.name(),
+                        describe(other)
+                    ),
+                );
+            }
         }
     }
 }
@@ -424,7 +504,7 @@ mod tests {
         );
         assert_eq!(
             errors,
-            ["unknown key `send` in `#[on(..)]`; expected one of `start`, `correlate`, `sends` (did you mean `sends`?)"]
+            ["unknown key `send` in `#[on(..)]`; expected one of `start`, `correlate`, `sends`, `in`, `to` (did you mean `sends`?)"]
         );
     }
 }

@@ -45,11 +45,11 @@ pub(crate) fn expand(process: &Process<'_>, errors: TokenStream) -> TokenStream 
                 ::core::unreachable!()
             }
 
-            fn handle(&mut self, _: &Self::Event, _: &Self::Id, _: ::pm_core::Now) -> ::pm_core::Effects<Self> {
+            fn handle(&mut self, _: &Self::Event, _: &Self::Id, _: ::pm_core::Now) -> ::pm_core::Outcome<Self> {
                 ::core::unreachable!()
             }
 
-            fn on_timeout(&mut self, _: Self::Timeout, _: &Self::Id, _: ::pm_core::Now) -> ::pm_core::Effects<Self> {
+            fn on_timeout(&mut self, _: Self::Timeout, _: &Self::Id, _: ::pm_core::Now) -> ::pm_core::Outcome<Self> {
                 ::core::unreachable!()
             }
         }

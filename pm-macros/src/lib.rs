@@ -13,7 +13,9 @@ mod ctxt;
 mod event;
 mod expand;
 mod fallback;
+mod lower;
 mod prop;
+mod state;
 mod suggest;
 mod symbol;
 mod timeout;
@@ -32,6 +34,12 @@ pub fn process_manager(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Event, attributes(event))]
 pub fn derive_event(input: TokenStream) -> TokenStream {
     event::derive(syn::parse_macro_input!(input as syn::DeriveInput)).into()
+}
+
+/// Implements `pm_core::State` for an enum of unit variants.
+#[proc_macro_derive(State)]
+pub fn derive_state(input: TokenStream) -> TokenStream {
+    state::derive(syn::parse_macro_input!(input as syn::DeriveInput)).into()
 }
 
 /// Implements `pm_core::Timeout` for an enum of unit variants.

@@ -66,7 +66,7 @@ mod tests {
     fn message_lists_the_keys_and_the_suggestion() {
         assert_eq!(
             unknown_key_message("send", "#[on(..)]", ON_KEYS),
-            "unknown key `send` in `#[on(..)]`; expected one of `start`, `correlate`, `sends` (did you mean `sends`?)"
+            "unknown key `send` in `#[on(..)]`; expected one of `start`, `correlate`, `sends`, `in`, `to` (did you mean `sends`?)"
         );
     }
 }

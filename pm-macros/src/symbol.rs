@@ -14,6 +14,9 @@ pub(crate) const ID: Symbol = Symbol("id");
 pub(crate) const SUBSCRIBE: Symbol = Symbol("subscribe");
 pub(crate) const IGNORE: Symbol = Symbol("ignore");
 pub(crate) const TIMEOUTS: Symbol = Symbol("timeouts");
+pub(crate) const STATE: Symbol = Symbol("state");
+pub(crate) const VERSION: Symbol = Symbol("version");
+pub(crate) const MIGRATE: Symbol = Symbol("migrate");
 
 // `#[on(..)]` and `#[timeout(..)]`
 pub(crate) const ON: Symbol = Symbol("on");
@@ -21,6 +24,8 @@ pub(crate) const TIMEOUT: Symbol = Symbol("timeout");
 pub(crate) const START: Symbol = Symbol("start");
 pub(crate) const CORRELATE: Symbol = Symbol("correlate");
 pub(crate) const SENDS: Symbol = Symbol("sends");
+pub(crate) const IN: Symbol = Symbol("in");
+pub(crate) const TO: Symbol = Symbol("to");
 
 // `#[event(..)]` on event enums and their variants
 pub(crate) const EVENT: Symbol = Symbol("event");
@@ -30,11 +35,13 @@ pub(crate) const FAMILY: Symbol = Symbol("family");
 pub(crate) const CONTEXT: Symbol = Symbol("Context");
 
 /// The keys `#[process_manager(..)]` accepts.
-pub(crate) const PROCESS_KEYS: &[Symbol] = &[NAME, ID, SUBSCRIBE, IGNORE, TIMEOUTS];
+pub(crate) const PROCESS_KEYS: &[Symbol] = &[
+    NAME, ID, SUBSCRIBE, IGNORE, TIMEOUTS, STATE, VERSION, MIGRATE,
+];
 /// The keys `#[on(..)]` accepts besides the event.
-pub(crate) const ON_KEYS: &[Symbol] = &[START, CORRELATE, SENDS];
+pub(crate) const ON_KEYS: &[Symbol] = &[START, CORRELATE, SENDS, IN, TO];
 /// The keys `#[timeout(..)]` accepts besides the kind.
-pub(crate) const TIMEOUT_KEYS: &[Symbol] = &[SENDS];
+pub(crate) const TIMEOUT_KEYS: &[Symbol] = &[SENDS, IN, TO];
 /// The keys `#[event(..)]` accepts on an enum.
 pub(crate) const EVENT_ENUM_KEYS: &[Symbol] = &[FAMILY];
 /// The keys `#[event(..)]` accepts on a variant.

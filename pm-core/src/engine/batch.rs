@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::command::Command;
 use crate::context::{Effects, TimeoutChange};
 use crate::event::RecordedEvent;
-use crate::process::{ProcessManager, Routed};
+use crate::process::{Outcome, ProcessManager, Routed};
 use crate::store::{
     Batch, DueTimeout, InstanceRecord, InstanceStatus, InstanceWrite, NewCommand, ParkedEvent,
     ParkedItem, TimeoutWrite,
@@ -21,10 +21,6 @@ use crate::timeout::Timeout;
 
 /// The namespace of command ids (uuid v5).
 const COMMAND_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6d1c_53a4_0f7e_4b8e_9a51_2c3d_4e5f_6a7b);
-
-/// The current state schema version (state versioning comes with its own
-/// release; until then every state is version 1).
-pub(crate) const SCHEMA_VERSION: i32 = 1;
 
 /// What happened to the events and timeouts of a batch, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -62,6 +58,8 @@ struct Slot<P: ProcessManager> {
     json: Value,
     /// Why the stored state could not be read, if it could not.
     unreadable: Option<String>,
+    /// The schema version `json` was written with.
+    schema_version: i32,
     changed: bool,
 }
 
@@ -147,13 +145,9 @@ impl<P: ProcessManager> Applier<'_, P> {
             tracing::error!(process = P::NAME, instance = %record.id, "stored instance id does not parse");
             return;
         };
-        let (state, unreadable) = if record.state.is_null() {
-            (None, None)
-        } else {
-            match serde_json::from_value::<P>(record.state.clone()) {
-                Ok(state) => (Some(state), None),
-                Err(error) => (None, Some(format!("stored state does not decode: {error}"))),
-            }
+        let (state, unreadable) = match decode_state::<P>(&record) {
+            Ok(state) => (state, None),
+            Err(error) => (None, Some(error)),
         };
         self.slots.insert(
             record.id.clone(),
@@ -164,6 +158,7 @@ impl<P: ProcessManager> Applier<'_, P> {
                 state,
                 json: record.state,
                 unreadable,
+                schema_version: record.schema_version,
                 changed: false,
             },
         );
@@ -228,6 +223,7 @@ impl<P: ProcessManager> Applier<'_, P> {
             self.park(key, ParkedItem::Event(event), Some(error));
             return;
         }
+        let started = slot.state.is_some();
         let state = match slot.state.take() {
             Some(state) => state,
             None if starts => P::default(),
@@ -246,7 +242,7 @@ impl<P: ProcessManager> Applier<'_, P> {
         let now = self.now;
         let outcome = run_handler(state, |state| state.handle(decoded, &id, now));
         match outcome {
-            Ok((state, effects)) => {
+            Ok((state, Outcome::Handled(effects))) => {
                 self.counts.handled += 1;
                 let cause = Cause::Event {
                     source: self.source,
@@ -254,6 +250,15 @@ impl<P: ProcessManager> Applier<'_, P> {
                 };
                 let cause = cause.describe();
                 self.settle(key, state, effects, &cause, ParkedItem::Event(event));
+            }
+            Ok((state, Outcome::Ignored)) => {
+                self.counts.skipped += 1;
+                if let Some(slot) = self.slots.get_mut(key) {
+                    slot.state = started.then_some(state);
+                }
+            }
+            Ok((_, Outcome::Rejected(reason))) => {
+                self.park(key, ParkedItem::Event(event), Some(reason));
             }
             Err(panic) => {
                 let error = format!("handler `{handler}` panicked: {panic}");
@@ -303,7 +308,7 @@ impl<P: ProcessManager> Applier<'_, P> {
         let now = self.now;
         self.set_timeout(&key, kind.name(), None);
         match run_handler(state, |state| state.on_timeout(kind, &id, now)) {
-            Ok((state, effects)) => {
+            Ok((state, Outcome::Handled(effects))) => {
                 self.counts.timeouts_fired += 1;
                 let cause = Cause::Timeout {
                     kind: kind.name(),
@@ -311,6 +316,16 @@ impl<P: ProcessManager> Applier<'_, P> {
                 }
                 .describe();
                 self.settle(&key, state, effects, &cause, item);
+            }
+            Ok((state, Outcome::Ignored)) => {
+                self.counts.skipped += 1;
+                if let Some(slot) = self.slots.get_mut(&key) {
+                    slot.state = Some(state);
+                }
+            }
+            Ok((_, Outcome::Rejected(reason))) => {
+                self.timeouts.remove(&(key.clone(), due.kind.clone()));
+                self.park(&key, item, Some(reason));
             }
             Err(panic) => {
                 // Keep the timeout so that it fires again after a release.
@@ -371,6 +386,7 @@ impl<P: ProcessManager> Applier<'_, P> {
         if let Some(slot) = self.slots.get_mut(key) {
             slot.state = Some(state);
             slot.json = json;
+            slot.schema_version = P::STATE_VERSION;
             if effects.completed {
                 slot.status = InstanceStatus::Completed;
             }
@@ -407,6 +423,7 @@ impl<P: ProcessManager> Applier<'_, P> {
                     state: None,
                     json: Value::Null,
                     unreadable: None,
+                    schema_version: P::STATE_VERSION,
                     changed: false,
                 },
             );
@@ -439,7 +456,7 @@ impl<P: ProcessManager> Applier<'_, P> {
                     state: slot.json,
                     expected_version: slot.loaded_version,
                     status: slot.status,
-                    schema_version: SCHEMA_VERSION,
+                    schema_version: slot.schema_version,
                 });
             }
         }
@@ -474,8 +491,8 @@ impl<P: ProcessManager> Applier<'_, P> {
 /// its instance instead of stopping the engine.
 fn run_handler<P: ProcessManager>(
     mut state: P,
-    handler: impl FnOnce(&mut P) -> Effects<P>,
-) -> Result<(P, Effects<P>), String> {
+    handler: impl FnOnce(&mut P) -> Outcome<P>,
+) -> Result<(P, Outcome<P>), String> {
     // The state is dropped on a panic, so a half-applied change is never seen.
     catch_unwind(AssertUnwindSafe(move || {
         let effects = handler(&mut state);
@@ -487,5 +504,31 @@ fn run_handler<P: ProcessManager>(
             .map(|message| (*message).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a non-string panic payload".to_owned())
+    })
+}
+
+/// The typed state of a stored instance: `None` before it started, an
+/// error when it cannot be used as is. State of an older schema version is
+/// migrated first; state of a newer one is refused (never overwritten).
+fn decode_state<P: ProcessManager>(record: &InstanceRecord) -> Result<Option<P>, String> {
+    if record.state.is_null() {
+        return Ok(None);
+    }
+    let stored = record.schema_version;
+    let current = P::STATE_VERSION;
+    if stored > current {
+        return Err(format!(
+            "stored state has schema version {stored}, newer than this build's {current}; run a build that knows version {stored}"
+        ));
+    }
+    let json = if stored < current {
+        P::migrate_state(stored, record.state.clone()).map_err(|error| {
+            format!("state of schema version {stored} failed to migrate to {current}: {error}")
+        })?
+    } else {
+        record.state.clone()
+    };
+    serde_json::from_value(json).map(Some).map_err(|error| {
+        format!("stored state (schema version {current}) does not decode: {error}")
     })
 }

@@ -100,6 +100,35 @@ impl<P: ProcessManager> Scenario<P> {
         }
     }
 
+    /// Stores `state` for the instance as if an earlier build had written
+    /// it with `schema_version`: for testing state migrations.
+    pub fn given_stored_state(self, state: Value, schema_version: i32) -> Self {
+        let batch = crate::store::Batch {
+            process: P::NAME.to_owned(),
+            instances: vec![crate::store::InstanceWrite {
+                id: self.key.clone(),
+                state,
+                expected_version: 0,
+                status: InstanceStatus::Active,
+                schema_version,
+            }],
+            ..crate::store::Batch::default()
+        };
+        if let Err(error) = block_on(self.store.commit(batch)) {
+            panic!(
+                "scenario of process `{}` could not store the given state: {error}",
+                P::NAME
+            );
+        }
+        self
+    }
+
+    /// The instance's stored state as JSON and its schema version.
+    pub fn stored_state(&self) -> Option<(Value, i32)> {
+        self.record_of_instance()
+            .map(|record| (record.state, record.schema_version))
+    }
+
     /// Applies an event that already happened.
     pub fn given(self, event: impl Into<Input>) -> Self {
         self.when(event)

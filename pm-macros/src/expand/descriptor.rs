@@ -5,7 +5,7 @@ use quote::quote;
 
 use crate::ast::{path_string, Handler, Process};
 use crate::attr::Correlate;
-use crate::prop::command_variant;
+use crate::prop::{command_variant, variant_of};
 
 pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
     let attr = &process.attr;
@@ -32,7 +32,26 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
         .event_handlers()
         .chain(process.timeout_handlers())
         .map(expand_handler_info);
-    let ignored = attr.ignore.iter().map(path_string);
+    let ignored = attr.ignore.iter().map(|entry| {
+        let trigger = path_string(&entry.path);
+        let states = state_names(&entry.states);
+        quote!(::pm_core::IgnoredInfo { trigger: #trigger, states: &[#(#states),*] })
+    });
+    let state = match &attr.state {
+        Some(field) => {
+            let self_ty = &process.original.self_ty;
+            let field_name = field.to_string();
+            quote! {
+                ::core::option::Option::Some(::pm_core::StateInfo {
+                    field: #field_name,
+                    enum_name: ::pm_core::__private::state_enum(|process: &#self_ty| &process.#field),
+                    states: ::pm_core::__private::state_names(|process: &#self_ty| &process.#field),
+                    initial: ::pm_core::__private::state_initial(|process: &#self_ty| &process.#field),
+                })
+            }
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let timeout_type = match &attr.timeouts {
         Some(path) => {
             let written = path_string(path);
@@ -50,6 +69,7 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
             name: #name,
             id_type: #id_type,
             subscriptions: &[#(#subscriptions),*],
+            state: #state,
             handlers: &[#(#handlers),*],
             ignored: &[#(#ignored),*],
             timeout_type: #timeout_type,
@@ -92,6 +112,8 @@ fn expand_handler_info(handler: &Handler<'_>) -> TokenStream {
         .iter()
         .filter_map(command_variant)
         .map(ToString::to_string);
+    let from = state_names(&handler.states().from);
+    let to = state_names(&handler.states().to);
     quote! {
         ::pm_core::HandlerInfo {
             method: #method,
@@ -99,6 +121,17 @@ fn expand_handler_info(handler: &Handler<'_>) -> TokenStream {
             starts: #starts,
             correlation: #correlation,
             sends: &[#(#sends),*],
+            from: &[#(#from),*],
+            to: &[#(#to),*],
         }
     }
+}
+
+/// State variant names of `State::Variant` paths.
+fn state_names(paths: &[syn::Path]) -> Vec<String> {
+    paths
+        .iter()
+        .filter_map(variant_of)
+        .map(ToString::to_string)
+        .collect()
 }

@@ -1,19 +1,22 @@
 //! The compile-time check that every variant of every subscribed enum (and
-//! of the timeouts enum) has a handler or an `ignore(..)` entry.
+//! of the timeouts enum) is handled or ignored, in every state when the
+//! process declares states.
 //!
-//! The macro cannot see the enums' variants, so it asks the compiler: the
-//! derives publish each variant's name and a ready-made error message
-//! (`VARIANTS`), and one const item per variant index fails evaluation with
-//! that message when the variant is not covered. A const per index (rather
-//! than one loop) makes every missing variant its own error; all of them are
-//! spanned on the enum's entry in `subscribe(..)` or `timeouts(..)`.
+//! The macro cannot see the enums' variants or states, so it asks the
+//! compiler: the derives publish each variant's name and a ready-made error
+//! message (`VARIANTS`), and one const item per variant index fails
+//! evaluation with a message naming the variant (and the state it is
+//! missing in) when it is not covered. A const per index, rather than one
+//! loop, makes every missing variant its own error; all are spanned on the
+//! enum's entry in `subscribe(..)` or `timeouts(..)`.
 
 use proc_macro2::TokenStream;
-use quote::quote_spanned;
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::Path;
 
-use crate::ast::Process;
+use crate::ast::{path_string, Process};
+use crate::lower::{lower, Group, Row};
 use crate::prop::variant_of;
 
 /// The most variants an enum may have and still be checked one by one.
@@ -21,57 +24,128 @@ const MAX_VARIANTS: usize = 64;
 
 /// Every const check of the process.
 pub(crate) fn expand_exhaustive_checks(process: &Process<'_>) -> TokenStream {
+    let rows = lower(process);
+    let states = states_expr(process);
+    let state_enum = match &process.attr.state {
+        Some(field) => {
+            let self_ty = &process.original.self_ty;
+            quote!(::pm_core::__private::state_enum(|process: &#self_ty| &process.#field))
+        }
+        None => quote!(""),
+    };
     let mut checks = TokenStream::new();
     for (index, enum_path) in process.attr.subscribe.iter().enumerate() {
-        let covered: Vec<String> = process
-            .event_handlers()
-            .filter_map(|handler| handler.path())
-            .chain(&process.attr.ignore)
-            .filter(|path| process.subscription_of(path) == Some(index))
-            .filter_map(variant_of)
-            .map(ToString::to_string)
-            .collect();
+        let covers = covers_of(&rows, Group::Event(index));
+        let kind = Kind::Event;
         checks.extend(expand_enum_check(
             enum_path,
-            &covered,
-            quote_spanned!(enum_path.span()=> ::pm_core::Event),
+            &covers,
+            &states,
+            &state_enum,
+            kind,
         ));
     }
     if let Some(timeouts) = &process.attr.timeouts {
-        let covered: Vec<String> = process
-            .timeout_handlers()
-            .filter_map(|handler| handler.path())
-            .filter(|path| process.is_timeout_kind(path))
-            .filter_map(variant_of)
-            .map(ToString::to_string)
-            .collect();
+        let covers = covers_of(&rows, Group::Timeout);
         checks.extend(expand_enum_check(
             timeouts,
-            &covered,
-            quote_spanned!(timeouts.span()=> ::pm_core::Timeout),
+            &covers,
+            &states,
+            &state_enum,
+            Kind::Timeout,
         ));
     }
+    checks.extend(expand_state_path_checks(process));
     checks
 }
 
-fn expand_enum_check(enum_path: &Path, covered: &[String], trait_path: TokenStream) -> TokenStream {
+#[derive(Clone, Copy)]
+enum Kind {
+    Event,
+    Timeout,
+}
+
+/// The states as a const expression: the state enum's variants, or none.
+fn states_expr(process: &Process<'_>) -> TokenStream {
+    match &process.attr.state {
+        Some(field) => {
+            let self_ty = &process.original.self_ty;
+            quote_spanned!(field.span()=> ::pm_core::__private::state_names(|process: &#self_ty| &process.#field))
+        }
+        None => quote!(&[]),
+    }
+}
+
+/// `("Variant", &["State", ..])` per handler and ignore entry of a group.
+fn covers_of(rows: &[Row<'_, '_>], group: Group) -> Vec<TokenStream> {
+    rows.iter()
+        .filter(|row| row.group == group)
+        .flat_map(|row| {
+            let variant = row.variant.to_string();
+            row.covers().into_iter().map(move |cover| {
+                let states = cover
+                    .states()
+                    .iter()
+                    .filter_map(variant_of)
+                    .map(ToString::to_string);
+                quote!((#variant, &[#(#states),*]))
+            })
+        })
+        .collect()
+}
+
+fn expand_enum_check(
+    enum_path: &Path,
+    covers: &[TokenStream],
+    states: &TokenStream,
+    state_enum: &TokenStream,
+    kind: Kind,
+) -> TokenStream {
     let span = enum_path.span();
+    let written = path_string(enum_path);
+    let (trait_path, what, fix) = match kind {
+        Kind::Event => (
+            quote_spanned!(span=> ::pm_core::Event),
+            "",
+            "` to the `in(..)` of one of its handlers, or `",
+        ),
+        Kind::Timeout => (
+            quote_spanned!(span=> ::pm_core::Timeout),
+            "timeout ",
+            "` to the `in(..)` of its `#[timeout(..)]`, or `",
+        ),
+    };
     let mut checks = TokenStream::new();
     for index in 0..MAX_VARIANTS {
         checks.extend(quote_spanned! {span=>
             const _: () = {
                 const VARIANTS: &[::pm_core::__private::VariantInfo] = <#enum_path as #trait_path>::VARIANTS;
-                if #index < VARIANTS.len()
-                    && !::pm_core::__private::contains_str(&[#(#covered),*], VARIANTS[#index].name)
-                {
-                    ::core::panic!("{}", VARIANTS[#index].unhandled);
+                const STATES: &[&str] = #states;
+                const STATE_ENUM: &str = #state_enum;
+                const COVERS: &[(&str, &[&str])] = &[#(#covers),*];
+                if #index < VARIANTS.len() {
+                    let variant = VARIANTS[#index].name;
+                    match ::pm_core::__private::coverage(variant, COVERS, STATES) {
+                        ::pm_core::__private::Coverage::Full => {}
+                        ::pm_core::__private::Coverage::NoHandler => {
+                            ::core::panic!("{}", VARIANTS[#index].unhandled);
+                        }
+                        ::pm_core::__private::Coverage::MissingState(state) => {
+                            let state = STATES[state];
+                            let (bytes, length) = ::pm_core::__private::concat(&[
+                                #what, "`", #written, "::", variant, "` has no handler in state `",
+                                STATE_ENUM, "::", state, "`; add `", STATE_ENUM, "::", state, #fix,
+                                #written, "::", variant, " in(", STATE_ENUM, "::", state, ")` to `ignore(..)`",
+                            ]);
+                            ::core::panic!("{}", ::pm_core::__private::message(bytes.split_at(length).0));
+                        }
+                    }
                 }
             };
         });
     }
     let too_many = format!(
-        "`{}` has more than {MAX_VARIANTS} variants, more than a process can check; split the enum",
-        crate::ast::path_string(enum_path)
+        "`{written}` has more than {MAX_VARIANTS} variants, more than a process can check; split the enum"
     );
     checks.extend(quote_spanned! {span=>
         const _: () = {
@@ -81,4 +155,28 @@ fn expand_enum_check(enum_path: &Path, covered: &[String], trait_path: TokenStre
         };
     });
     checks
+}
+
+/// Every state path in `in(..)`, `to(..)` and `ignore(.. in(..))` must be a
+/// variant of the state field's enum: a pattern per path, spanned on it,
+/// lets rustc say so at the user's token.
+fn expand_state_path_checks(process: &Process<'_>) -> TokenStream {
+    let Some(field) = &process.attr.state else {
+        return TokenStream::new();
+    };
+    let self_ty = &process.original.self_ty;
+    let handler_states = process
+        .handlers
+        .iter()
+        .flat_map(|handler| handler.states().from.iter().chain(&handler.states().to));
+    let ignore_states = process.attr.ignore.iter().flat_map(|entry| &entry.states);
+    let patterns = handler_states
+        .chain(ignore_states)
+        .map(|path| quote_spanned!(path.span()=> let _ = ::core::matches!(process.#field, #path);));
+    quote! {
+        const _: fn(&#self_ty) = |process: &#self_ty| {
+            let _ = &process.#field;
+            #(#patterns)*
+        };
+    }
 }

@@ -1,5 +1,6 @@
 //! Routing: the enum of decoded subscribed events and the
-//! `pm_core::ProcessManager` impl (`route`, `handle`, `on_timeout`).
+//! `pm_core::ProcessManager` impl (`route`, `handle`, `on_timeout`), with a
+//! nested match over (event, state) when the process declares states.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -8,7 +9,7 @@ use syn::Path;
 
 use crate::ast::{path_string, Handler, Process};
 use crate::attr::Correlate;
-use crate::prop::variant_of;
+use crate::lower::{lower, Group, Row};
 
 /// The hidden enum with one variant per subscribed event enum.
 pub(super) fn expand_event_enum(process: &Process<'_>) -> TokenStream {
@@ -53,9 +54,11 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
         .timeouts
         .as_ref()
         .map_or_else(|| quote!(::pm_core::NoTimeout), |path| quote!(#path));
-    let route = expand_route(process);
-    let handle = expand_handle(process);
-    let on_timeout = expand_on_timeout(process);
+    let rows = lower(process);
+    let route = expand_route(process, &rows);
+    let handle = expand_handle(process, &rows);
+    let on_timeout = expand_on_timeout(process, &rows);
+    let versioning = expand_versioning(process);
     quote! {
         impl ::pm_core::ProcessManager for #self_ty {
             type Id = #id;
@@ -64,6 +67,8 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
             type Timeout = #timeout;
 
             const NAME: &'static str = #name;
+
+            #versioning
 
             fn descriptor() -> &'static ::pm_core::Descriptor {
                 #descriptor
@@ -78,7 +83,7 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
                 event: &Self::Event,
                 id: &Self::Id,
                 now: ::pm_core::Now,
-            ) -> ::pm_core::Effects<Self> {
+            ) -> ::pm_core::Outcome<Self> {
                 #handle
             }
 
@@ -87,19 +92,46 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
                 kind: Self::Timeout,
                 id: &Self::Id,
                 now: ::pm_core::Now,
-            ) -> ::pm_core::Effects<Self> {
+            ) -> ::pm_core::Outcome<Self> {
                 #on_timeout
             }
         }
     }
 }
 
+/// `STATE_VERSION` and `migrate_state`, when declared.
+fn expand_versioning(process: &Process<'_>) -> TokenStream {
+    let version = process
+        .attr
+        .version
+        .as_ref()
+        .map(|version| quote_spanned!(version.span()=> const STATE_VERSION: i32 = #version;));
+    let migrate = process.attr.migrate.as_ref().map(|migrate| {
+        quote_spanned! {migrate.span()=>
+            fn migrate_state(
+                from: i32,
+                state: ::pm_core::__private::serde_json::Value,
+            ) -> ::core::result::Result<::pm_core::__private::serde_json::Value, ::pm_core::BoxError> {
+                #migrate(from, state)
+            }
+        }
+    });
+    quote!(#version #migrate)
+}
+
 fn subscription_variant(index: usize) -> syn::Ident {
     format_ident!("E{}", index)
 }
 
+fn rows_of<'r, 'p, 'a>(
+    rows: &'r [Row<'p, 'a>],
+    group: Group,
+) -> impl Iterator<Item = &'r Row<'p, 'a>> {
+    rows.iter().filter(move |row| row.group == group)
+}
+
 /// `route`: find the family, decode, correlate.
-fn expand_route(process: &Process<'_>) -> TokenStream {
+fn expand_route(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream {
     let id_name = process
         .attr
         .id
@@ -109,29 +141,17 @@ fn expand_route(process: &Process<'_>) -> TokenStream {
     let event_enum = process.event_enum();
     let families = process.attr.subscribe.iter().enumerate().map(|(index, enum_path)| {
         let variant = subscription_variant(index);
-        let handlers: Vec<&Handler<'_>> = process
-            .event_handlers()
-            .filter(|handler| handler.path().and_then(|path| process.subscription_of(path)) == Some(index))
-            .collect();
-        let ignored: Vec<&Path> = process
-            .attr
-            .ignore
-            .iter()
-            .filter(|path| process.subscription_of(path) == Some(index))
-            .collect();
-        let fallback_ids = handlers.iter().filter_map(|handler| {
-            let on = handler.on()?;
+        let rows: Vec<&Row<'_, '_>> = rows_of(rows, Group::Event(index)).collect();
+        let fallback_ids = rows.iter().filter_map(|row| {
+            let on = row.handlers.first()?.on()?;
             let Some(Correlate::Field(field)) = &on.correlate else {
                 return None;
             };
-            let variant = variant_of(handler.path()?)?.to_string();
+            let variant = row.variant.to_string();
             let field = field.to_string();
             Some(quote!(::core::option::Option::Some(#variant) => ::pm_core::__private::id_from_field(&event.payload, #field)))
         });
-        let handler_arms = handlers.iter().filter_map(|handler| route_arm(handler, &id_name));
-        let ignore_arms = ignored.iter().map(|path| {
-            quote_spanned!(path.span()=> #path { .. } => return ::pm_core::Routed::Ignored)
-        });
+        let arms = rows.iter().filter_map(|row| route_arm(row, &id_name));
         quote! {
             if <#enum_path as ::pm_core::Event>::is_family(&event.event_type) {
                 let decoded = match <#enum_path as ::pm_core::Event>::decode(&event.event_type, &event.payload) {
@@ -150,8 +170,7 @@ fn expand_route(process: &Process<'_>) -> TokenStream {
                     }
                 };
                 let (id, starts, handler) = match &decoded {
-                    #(#handler_arms,)*
-                    #(#ignore_arms,)*
+                    #(#arms,)*
                     // Unreachable once the build passes: the generated const
                     // checks fail the build when a variant is neither handled
                     // nor ignored.
@@ -173,13 +192,25 @@ fn expand_route(process: &Process<'_>) -> TokenStream {
     }
 }
 
-/// One arm of the routing match: the correlation of one handler.
-fn route_arm(handler: &Handler<'_>, id_name: &str) -> Option<TokenStream> {
-    let path = handler.path()?;
-    let on = handler.on()?;
-    let starts = on.start.is_some();
-    let method = handler.name().to_string();
+/// One arm of the routing match: how one variant finds its instance (or
+/// that it is ignored in every state).
+fn route_arm(row: &Row<'_, '_>, id_name: &str) -> Option<TokenStream> {
+    let path = row.path()?;
     let span = path.span();
+    let Some(first) = row.handlers.first() else {
+        return Some(quote_spanned!(span=> #path { .. } => return ::pm_core::Routed::Ignored));
+    };
+    let on = first.on()?;
+    let starts = row
+        .handlers
+        .iter()
+        .any(|handler| handler.on().is_some_and(|on| on.start.is_some()));
+    let method = row
+        .handlers
+        .iter()
+        .map(|handler| handler.name().to_string())
+        .collect::<Vec<_>>()
+        .join("` or `");
     let arm = match &on.correlate {
         None => quote_spanned! {span=>
             #path { .. } => match ::pm_core::__private::id_from_stream(&event.stream_id, #id_name) {
@@ -215,37 +246,32 @@ fn route_arm(handler: &Handler<'_>, id_name: &str) -> Option<TokenStream> {
     Some(arm)
 }
 
-/// `handle`: call the handler of a decoded event with its own context.
-fn expand_handle(process: &Process<'_>) -> TokenStream {
+/// `handle`: pick the handler of a decoded event for the current state.
+fn expand_handle(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream {
     let event_enum = process.event_enum();
     let families = process.attr.subscribe.iter().enumerate().map(|(index, _)| {
         let variant = subscription_variant(index);
-        let arms = process
-            .event_handlers()
-            .filter(|handler| {
-                handler
-                    .path()
-                    .and_then(|path| process.subscription_of(path))
-                    == Some(index)
+        let arms = rows_of(rows, Group::Event(index)).filter_map(|row| {
+            let path = row.path()?;
+            if row.handlers.is_empty() {
+                return None;
+            }
+            // Every handler of an event takes the payload or none does; a
+            // handler without it still matches with `{ .. }`.
+            let binds_payload = row.handlers.iter().any(|handler| handler.payload.is_some());
+            let body = dispatch_by_state(process, row, binds_payload);
+            Some(if binds_payload {
+                quote_spanned!(path.span()=> #path(payload) => #body)
+            } else {
+                quote_spanned!(path.span()=> #path { .. } => #body)
             })
-            .filter_map(|handler| {
-                let path = handler.path()?;
-                let call = call_handler(
-                    process,
-                    handler,
-                    handler.payload.map(|ty| (ty, quote!(payload))),
-                );
-                Some(match handler.payload {
-                    Some(_) => quote_spanned!(path.span()=> #path(payload) => #call),
-                    None => quote_spanned!(path.span()=> #path { .. } => #call),
-                })
-            });
+        });
         quote! {
             #event_enum::#variant(decoded) => match decoded {
                 #(#arms,)*
-                // Ignored events are never routed to `handle`.
+                // Events ignored in every state are never routed to `handle`.
                 #[allow(unreachable_patterns)]
-                _ => ::pm_core::Effects::default(),
+                _ => ::pm_core::Outcome::Ignored,
             }
         }
     });
@@ -256,55 +282,117 @@ fn expand_handle(process: &Process<'_>) -> TokenStream {
     }
 }
 
-/// `on_timeout`: call the handler of a timeout kind.
-fn expand_on_timeout(process: &Process<'_>) -> TokenStream {
-    let arms: Vec<TokenStream> = process
-        .timeout_handlers()
-        .filter(|handler| {
-            handler
-                .path()
-                .is_some_and(|path| process.is_timeout_kind(path))
-        })
-        .filter_map(|handler| {
-            let path = handler.path()?;
-            let call = call_handler(process, handler, None);
-            Some(quote_spanned!(path.span()=> #path { .. } => #call))
-        })
-        .collect();
+/// `on_timeout`: pick the handler of a timeout kind for the current state.
+fn expand_on_timeout(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream {
     if process.attr.timeouts.is_none() {
         return quote!(match kind {});
     }
+    let arms = rows_of(rows, Group::Timeout).filter_map(|row| {
+        let path = row.path()?;
+        let body = if row.handlers.is_empty() {
+            quote!(::pm_core::Outcome::Ignored)
+        } else {
+            dispatch_by_state(process, row, false)
+        };
+        Some(quote_spanned!(path.span()=> #path { .. } => #body))
+    });
     quote! {
         match kind {
             #(#arms,)*
             // Unreachable once the build passes (see the const checks).
             #[allow(unreachable_patterns)]
-            _ => ::pm_core::Effects::default(),
+            _ => ::pm_core::Outcome::Ignored,
         }
     }
 }
 
-/// Creates the handler's context, calls it, and returns its effects. The
-/// payload argument is spanned on the parameter's declared type, so a
-/// mismatch points at the user's signature.
-fn call_handler(
-    process: &Process<'_>,
-    handler: &Handler<'_>,
-    payload: Option<(&syn::Type, TokenStream)>,
-) -> TokenStream {
+/// Calls the handler of `row` that applies in the current state; states no
+/// handler covers are ignored (the const checks prove an `ignore(..)` entry
+/// covers them).
+fn dispatch_by_state(process: &Process<'_>, row: &Row<'_, '_>, binds_payload: bool) -> TokenStream {
+    let Some(field) = &process.attr.state else {
+        // Without states an event has one handler.
+        return row
+            .handlers
+            .first()
+            .map(|handler| call_handler(process, handler, binds_payload))
+            .unwrap_or_else(|| quote!(::pm_core::Outcome::Ignored));
+    };
+    let arms = row.handlers.iter().map(|handler| {
+        let states = &handler.states().from;
+        let pattern = if states.is_empty() {
+            quote!(_)
+        } else {
+            quote!(#(#states)|*)
+        };
+        let call = call_handler(process, handler, binds_payload);
+        quote!(#pattern => #call)
+    });
+    quote! {
+        match self.#field {
+            #(#arms,)*
+            #[allow(unreachable_patterns)]
+            _ => ::pm_core::Outcome::Ignored,
+        }
+    }
+}
+
+/// Creates the handler's context, calls it, checks where it left the state,
+/// and returns its effects. The payload argument is spanned on the
+/// parameter's declared type, so a mismatch points at the user's signature.
+fn call_handler(process: &Process<'_>, handler: &Handler<'_>, binds_payload: bool) -> TokenStream {
     let marker = handler.marker(&process.ident);
     let method = handler.name();
-    let argument = payload.map(|(ty, expression)| {
+    let argument = handler.payload.filter(|_| binds_payload).map(|ty| {
         let span = ty.span();
-        quote_spanned!(span=> #expression,)
+        quote_spanned!(span=> payload,)
     });
     let call_span = handler
         .context
         .map_or_else(Span::call_site, |context| context.span());
     let call = quote_spanned!(call_span=> Self::#method(self, #argument &mut cx));
+    let transition_check = process
+        .attr
+        .state
+        .as_ref()
+        .map(|field| expand_transition_check(field, handler));
+    let before = process
+        .attr
+        .state
+        .as_ref()
+        .map(|field| quote!(let __pm_from = ::pm_core::State::name(&self.#field);));
     quote! {{
         let mut cx = ::pm_core::Context::<Self, #marker>::__new(::core::clone::Clone::clone(id), now);
+        #before
         #call;
-        cx.__into_effects()
+        #transition_check
+        ::pm_core::Outcome::Handled(cx.__into_effects())
     }}
+}
+
+/// Rejects a call that left the state outside the handler's `to(..)` (or,
+/// without `to(..)`, changed it at all).
+fn expand_transition_check(field: &syn::Ident, handler: &Handler<'_>) -> TokenStream {
+    let name = handler.name().to_string();
+    let to: &[Path] = &handler.states().to;
+    if to.is_empty() {
+        return quote! {
+            let __pm_to = ::pm_core::State::name(&self.#field);
+            if __pm_to != __pm_from {
+                return ::pm_core::Outcome::Rejected(::std::format!(
+                    "handler `{}` moved the state from `{}` to `{}` but declares no `to(..)`; add `to({})` if that move is intended",
+                    #name, __pm_from, __pm_to, __pm_to
+                ));
+            }
+        };
+    }
+    let allowed = to.iter().map(path_string).collect::<Vec<_>>().join(", ");
+    quote! {
+        if !::core::matches!(self.#field, #(#to)|*) {
+            return ::pm_core::Outcome::Rejected(::std::format!(
+                "handler `{}` moved the state from `{}` to `{}`, outside its `to({})`",
+                #name, __pm_from, ::pm_core::State::name(&self.#field), #allowed
+            ));
+        }
+    }
 }

@@ -1,0 +1,72 @@
+//! `#[derive(State)]`: the state names the transition checks and the
+//! process graph read.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Data, DeriveInput, Fields};
+
+use crate::ctxt::Ctxt;
+
+pub(crate) fn derive(input: DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let expanded = expand(&cx, &input);
+    match cx.check() {
+        Some(errors) => errors,
+        None => expanded,
+    }
+}
+
+fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
+    let Data::Enum(data) = &input.data else {
+        cx.error_spanned_by(
+            &input.ident,
+            "`#[derive(State)]` goes on an enum of unit variants, one per state",
+        );
+        return TokenStream::new();
+    };
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(&input.generics, "a state enum cannot be generic");
+    }
+    let enum_ident = &input.ident;
+    for variant in &data.variants {
+        if !matches!(variant.fields, Fields::Unit) {
+            cx.error_spanned_by(
+                variant,
+                format!(
+                    "state `{enum_ident}::{}` carries data; make it a unit variant and keep the data in other fields of the process",
+                    variant.ident
+                ),
+            );
+        }
+    }
+    let idents: Vec<&syn::Ident> = data.variants.iter().map(|variant| &variant.ident).collect();
+    let names: Vec<String> = idents.iter().map(ToString::to_string).collect();
+    let initial = data
+        .variants
+        .iter()
+        .find(|variant| {
+            variant
+                .attrs
+                .iter()
+                .any(|attr| attr.path().is_ident("default"))
+        })
+        .map(|variant| variant.ident.to_string());
+    let initial = match initial {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let enum_name = enum_ident.to_string();
+    quote! {
+        impl ::pm_core::State for #enum_ident {
+            const NAME: &'static str = #enum_name;
+            const VARIANTS: &'static [&'static str] = &[#(#names),*];
+            const INITIAL: ::core::option::Option<&'static str> = #initial;
+
+            fn name(&self) -> &'static str {
+                match *self {
+                    #(#enum_ident::#idents => #names,)*
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! State-qualified transitions and state versioning: handlers apply only in
+//! their `in(..)` states, events elsewhere are ignored as declared, a
+//! handler leaving its `to(..)` parks the instance, and stored state of an
+//! older schema version is migrated (a newer or unmigratable one parks).
+
+use std::time::Duration;
+
+use pm_core::prelude::*;
+use pm_core::testing::{Input, Scenario};
+use pm_core::{BoxError, InstanceStatus, ParkedItem};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, State)]
+enum Phase {
+    #[default]
+    New,
+    Closed,
+    Open,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Painted {
+    color: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Event)]
+enum DoorEvent {
+    Installed,
+    Opened,
+    Closed,
+    Slammed,
+    Painted(Painted),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Timeout)]
+enum DoorTimeout {
+    Check,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Alarm {
+    door: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Door {
+    phase: Phase,
+    color: String,
+}
+
+/// Version 1 stored the color as `colour`.
+fn migrate_door(from: i32, mut state: Value) -> Result<Value, BoxError> {
+    match from {
+        1 => {
+            let colour = state
+                .get_mut("colour")
+                .map(Value::take)
+                .ok_or("version 1 state has no `colour`")?;
+            state["color"] = colour;
+            Ok(state)
+        }
+        other => Err(format!("no migration from version {other}").into()),
+    }
+}
+
+#[process_manager(
+    name = "door",
+    id = String,
+    subscribe(DoorEvent),
+    timeouts(DoorTimeout),
+    state = phase,
+    version = 2,
+    migrate = migrate_door,
+    ignore(
+        DoorEvent::Installed in(Phase::Closed, Phase::Open),
+        DoorEvent::Opened in(Phase::New, Phase::Open),
+        DoorEvent::Closed in(Phase::New, Phase::Closed),
+        DoorTimeout::Check in(Phase::New, Phase::Closed),
+    )
+)]
+impl Door {
+    #[on(DoorEvent::Installed, start, in(Phase::New), to(Phase::Closed))]
+    fn installed(&mut self, _cx: &mut Context<Self>) {
+        self.phase = Phase::Closed;
+    }
+
+    #[on(DoorEvent::Opened, in(Phase::Closed), to(Phase::Open))]
+    fn opened(&mut self, cx: &mut Context<Self>) {
+        self.phase = Phase::Open;
+        cx.schedule(DoorTimeout::Check, Duration::from_secs(60));
+    }
+
+    #[on(DoorEvent::Closed, in(Phase::Open), to(Phase::Closed))]
+    fn closed(&mut self, cx: &mut Context<Self>) {
+        self.phase = Phase::Closed;
+        cx.cancel(DoorTimeout::Check);
+    }
+
+    /// A bug on purpose: declares no `to(..)` yet resets the phase.
+    #[on(DoorEvent::Slammed)]
+    fn slammed(&mut self, _cx: &mut Context<Self>) {
+        self.phase = Phase::New;
+    }
+
+    #[on(DoorEvent::Painted)]
+    fn painted(&mut self, event: &Painted, _cx: &mut Context<Self>) {
+        self.color = event.color.clone();
+    }
+
+    #[timeout(DoorTimeout::Check, in(Phase::Open), sends(Alarm))]
+    fn check(&mut self, cx: &mut Context<Self>) {
+        cx.send(Alarm {
+            door: cx.id().clone(),
+        });
+    }
+}
+
+fn door() -> Scenario<Door> {
+    Scenario::new("front".to_owned())
+}
+
+fn phase(expected: Phase) -> impl FnOnce(&Door) {
+    move |door| assert_eq!(door.phase, expected)
+}
+
+#[test]
+fn handlers_apply_only_in_their_states() {
+    door()
+        .when(DoorEvent::Opened)
+        .then_not_started()
+        .when(DoorEvent::Installed)
+        .then_state(phase(Phase::Closed))
+        .when(DoorEvent::Installed)
+        .then_state(phase(Phase::Closed))
+        .when(DoorEvent::Opened)
+        .then_state(phase(Phase::Open))
+        .when(DoorEvent::Opened)
+        .then_state(phase(Phase::Open))
+        .when(DoorEvent::Closed)
+        .then_state(phase(Phase::Closed))
+        .then_active();
+}
+
+#[test]
+fn timeouts_apply_only_in_their_states() {
+    door()
+        .given(DoorEvent::Installed)
+        .given(DoorEvent::Opened)
+        .advance(Duration::from_secs(61))
+        .then_sends([Alarm {
+            door: "front".to_owned(),
+        }
+        .into()]);
+}
+
+#[test]
+fn a_handler_leaving_its_declared_states_parks_the_instance() {
+    let scenario = door()
+        .given(DoorEvent::Installed)
+        .when(DoorEvent::Slammed)
+        .then_parked();
+    let parked = scenario.parked();
+    assert_eq!(
+        parked[0].error.as_deref(),
+        Some("handler `slammed` moved the state from `Closed` to `New` but declares no `to(..)`; add `to(New)` if that move is intended")
+    );
+    assert!(matches!(parked[0].item, ParkedItem::Event(_)));
+    // The change was discarded: the stored state is the one before.
+    assert_eq!(scenario.stored_state().unwrap().0["phase"], "Closed");
+}
+
+#[test]
+fn state_of_an_older_version_is_migrated_when_loaded() {
+    let scenario = door()
+        .given_stored_state(json!({ "phase": "Closed", "colour": "red" }), 1)
+        .when(DoorEvent::Opened)
+        .then_state(|door| {
+            assert_eq!(door.color, "red");
+            assert_eq!(door.phase, Phase::Open);
+        });
+    assert_eq!(scenario.stored_state().unwrap().1, 2);
+}
+
+#[test]
+fn state_of_a_newer_version_parks_and_is_never_overwritten() {
+    let newer = json!({ "phase": "Closed", "color": "red", "hinges": 3 });
+    let scenario = door()
+        .given_stored_state(newer.clone(), 3)
+        .when(DoorEvent::Opened)
+        .then_parked();
+    assert_eq!(scenario.stored_state(), Some((newer, 3)));
+    assert_eq!(
+        scenario.parked()[0].error.as_deref(),
+        Some("stored state has schema version 3, newer than this build's 2; run a build that knows version 3")
+    );
+}
+
+#[test]
+fn state_that_fails_to_migrate_parks_and_is_never_overwritten() {
+    let broken = json!({ "phase": "Closed" });
+    let scenario = door()
+        .given_stored_state(broken.clone(), 1)
+        .when(Input::from(DoorEvent::Opened))
+        .then_parked();
+    assert_eq!(scenario.stored_state(), Some((broken, 1)));
+    assert_eq!(
+        scenario.parked()[0].error.as_deref(),
+        Some("state of schema version 1 failed to migrate to 2: version 1 state has no `colour`")
+    );
+}
+
+#[test]
+fn the_descriptor_holds_the_transition_table() {
+    let descriptor = Door::descriptor();
+    let state = descriptor.state.unwrap();
+    assert_eq!(state.field, "phase");
+    assert_eq!(state.enum_name, "Phase");
+    assert_eq!(state.states, ["New", "Closed", "Open"]);
+    assert_eq!(state.initial, Some("New"));
+    let opened = descriptor
+        .handlers
+        .iter()
+        .find(|handler| handler.method == "opened")
+        .unwrap();
+    assert_eq!((opened.from, opened.to), (&["Closed"][..], &["Open"][..]));
+    assert_eq!(descriptor.ignored[0].states, ["Closed", "Open"]);
+    assert_eq!(
+        pm_core::mermaid(descriptor),
+        "stateDiagram-v2
+    [*] --> New
+    New --> Closed: DoorEvent.Installed
+    Closed --> Open: DoorEvent.Opened
+    Open --> Closed: DoorEvent.Closed
+    New --> New: DoorEvent.Slammed
+    Closed --> Closed: DoorEvent.Slammed
+    Open --> Open: DoorEvent.Slammed
+    New --> New: DoorEvent.Painted
+    Closed --> Closed: DoorEvent.Painted
+    Open --> Open: DoorEvent.Painted
+    Open --> Open: timeout DoorTimeout.Check / Alarm
+"
+    );
+}
+
+#[test]
+fn the_state_version_is_declared() {
+    assert_eq!(Door::STATE_VERSION, 2);
+    let _ = InstanceStatus::Active;
+}
