@@ -3,118 +3,15 @@
 //! handler leaving its `to(..)` parks the instance, and stored state of an
 //! older schema version is migrated (a newer or unmigratable one parks).
 
+mod common;
+
 use std::time::Duration;
 
+use common::door::*;
 use pm_core::prelude::*;
 use pm_core::testing::{Input, Scenario};
-use pm_core::{BoxError, InstanceStatus, ParkedItem};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, State)]
-enum Phase {
-    #[default]
-    New,
-    Closed,
-    Open,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Painted {
-    color: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, Event)]
-enum DoorEvent {
-    Installed,
-    Opened,
-    Closed,
-    Slammed,
-    Painted(Painted),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Timeout)]
-enum DoorTimeout {
-    Check,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Alarm {
-    door: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-struct Door {
-    phase: Phase,
-    color: String,
-}
-
-/// Version 1 stored the color as `colour`.
-fn migrate_door(from: i32, mut state: Value) -> Result<Value, BoxError> {
-    match from {
-        1 => {
-            let colour = state
-                .get_mut("colour")
-                .map(Value::take)
-                .ok_or("version 1 state has no `colour`")?;
-            state["color"] = colour;
-            Ok(state)
-        }
-        other => Err(format!("no migration from version {other}").into()),
-    }
-}
-
-#[process_manager(
-    name = "door",
-    id = String,
-    subscribe(DoorEvent),
-    timeouts(DoorTimeout),
-    state = phase,
-    version = 2,
-    migrate = migrate_door,
-    ignore(
-        DoorEvent::Installed in(Phase::Closed, Phase::Open),
-        DoorEvent::Opened in(Phase::New, Phase::Open),
-        DoorEvent::Closed in(Phase::New, Phase::Closed),
-        DoorTimeout::Check in(Phase::New, Phase::Closed),
-    )
-)]
-impl Door {
-    #[on(DoorEvent::Installed, start, in(Phase::New), to(Phase::Closed))]
-    fn installed(&mut self, _cx: &mut Context<Self>) {
-        self.phase = Phase::Closed;
-    }
-
-    #[on(DoorEvent::Opened, in(Phase::Closed), to(Phase::Open))]
-    fn opened(&mut self, cx: &mut Context<Self>) {
-        self.phase = Phase::Open;
-        cx.schedule(DoorTimeout::Check, Duration::from_secs(60));
-    }
-
-    #[on(DoorEvent::Closed, in(Phase::Open), to(Phase::Closed))]
-    fn closed(&mut self, cx: &mut Context<Self>) {
-        self.phase = Phase::Closed;
-        cx.cancel(DoorTimeout::Check);
-    }
-
-    /// A bug on purpose: declares no `to(..)` yet resets the phase.
-    #[on(DoorEvent::Slammed)]
-    fn slammed(&mut self, _cx: &mut Context<Self>) {
-        self.phase = Phase::New;
-    }
-
-    #[on(DoorEvent::Painted)]
-    fn painted(&mut self, event: &Painted, _cx: &mut Context<Self>) {
-        self.color = event.color.clone();
-    }
-
-    #[timeout(DoorTimeout::Check, in(Phase::Open), sends(Alarm))]
-    fn check(&mut self, cx: &mut Context<Self>) {
-        cx.send(Alarm {
-            door: cx.id().clone(),
-        });
-    }
-}
+use pm_core::{InstanceStatus, ParkedItem};
+use serde_json::json;
 
 fn door() -> Scenario<Door> {
     Scenario::new("front".to_owned())

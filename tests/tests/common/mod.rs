@@ -2,6 +2,8 @@
 //! gateway with scripted failures, and a wait-for-condition helper.
 #![allow(dead_code)]
 
+pub mod door;
+
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -208,6 +210,14 @@ pub async fn append<L: EventLog>(log: &L, stream: &str, event: TaskEvent) {
     )
     .await
     .unwrap();
+}
+
+/// Appends one door event to `stream`.
+pub async fn append_door<L: EventLog>(log: &L, stream: &str, event: door::DoorEvent) {
+    let event = NewEvent::encode(&event).unwrap();
+    log.append(stream, ExpectedVersion::Any, vec![event])
+        .await
+        .unwrap();
 }
 
 /// Appends a raw event (for bad input).
