@@ -42,6 +42,15 @@ async fn g1_state_and_checkpoint_survive_a_restart(pool: PgPool) {
         "an event was applied twice or lost"
     );
     assert_eq!(store.stats("task").await.unwrap().pending_commands, 0);
+    let registered: serde_json::Value =
+        sqlx::query_scalar("SELECT descriptor FROM pm.processes WHERE name = 'task'")
+            .fetch_one(backend.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        registered["handlers"][0]["method"], "opened",
+        "the descriptor is registered for tooling"
+    );
 }
 
 #[sqlx::test(migrator = "pm_postgres::MIGRATOR")]

@@ -42,6 +42,9 @@ where
         .map(|subscription| subscription.family)
         .collect();
     let source = shared.log.source_name().to_owned();
+    if let Err(error) = shared.store.register_process(P::descriptor()).await {
+        tracing::warn!(process = P::NAME, %error, "registering the process for tooling failed");
+    }
     let mut failures = 0u32;
     let mut checkpoint = loop {
         match shared.store.load_checkpoint(P::NAME, &source).await {

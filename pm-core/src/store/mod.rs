@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::error::Result;
 use crate::event::RecordedEvent;
 use crate::log::Position;
+use crate::process::Descriptor;
 
 /// The life-cycle status of an instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -332,4 +333,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// The dead-lettered commands of `process`, oldest first.
     fn dead_letters(&self, process: &str) -> impl Future<Output = Result<Vec<DeadLetter>>> + Send;
+
+    /// Records which processes run against this store, with their
+    /// descriptors, for operator tooling. Called when a process loop starts.
+    fn register_process(&self, descriptor: &Descriptor) -> impl Future<Output = Result<()>> + Send {
+        let _ = descriptor;
+        async { Ok(()) }
+    }
 }

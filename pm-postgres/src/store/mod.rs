@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use pm_core::{
-    Batch, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus, OutboxCommand,
-    ParkedEvent, ParkedItem, Position, ProcessStats, RecordedEvent, Result, Store,
+    Batch, Claim, DeadLetter, Descriptor, DueTimeout, InstanceRecord, InstanceStatus,
+    OutboxCommand, ParkedEvent, ParkedItem, Position, ProcessStats, RecordedEvent, Result, Store,
 };
 use sqlx::{PgPool, Row};
 use tokio::sync::watch;
@@ -22,6 +22,7 @@ const LOAD_CHECKPOINT: &str = include_str!("../../sql/store/load_checkpoint.sql"
 const LOAD_INSTANCES: &str = include_str!("../../sql/store/load_instances.sql");
 const STATS: &str = include_str!("../../sql/store/stats.sql");
 const PARKED_EVENTS: &str = include_str!("../../sql/store/parked_events.sql");
+const REGISTER_PROCESS: &str = include_str!("../../sql/store/register_process.sql");
 
 /// The store in the `pm` schema. Cloning shares the pool.
 #[derive(Debug, Clone)]
@@ -164,6 +165,21 @@ impl Store for PgStore {
 
     async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
         dispatch::dead_letters(&self.pool, process).await
+    }
+
+    async fn register_process(&self, descriptor: &Descriptor) -> Result<()> {
+        let descriptor_json =
+            serde_json::to_value(descriptor).map_err(|source| pm_core::Error::Encode {
+                what: format!("the descriptor of process `{}`", descriptor.name),
+                source,
+            })?;
+        sqlx::query(REGISTER_PROCESS)
+            .bind(descriptor.name)
+            .bind(descriptor_json)
+            .execute(&self.pool)
+            .await
+            .map_err(database("registering the process failed"))?;
+        Ok(())
     }
 }
 
