@@ -15,6 +15,7 @@
 //! ([`MIGRATOR`], applied by [`PgBackend::connect`] and [`migrate`]).
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod admin;
 mod dispatch;
 mod error;
 mod listen;
@@ -22,11 +23,13 @@ mod log;
 mod store;
 mod timeout;
 
+pub use admin::{Admin, ProcessStatus, Selection};
 pub use error::Error;
 pub use log::{LogHorizon, PgEventLog};
 pub use store::PgStore;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -61,6 +64,7 @@ impl PgBackend {
         })?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
             .map_err(|source| Error::Connect {
