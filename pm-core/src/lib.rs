@@ -158,9 +158,14 @@ pub mod __private {
         MissingState(usize),
     }
 
-    /// How far `covers` (variant name, states; no states: every state)
-    /// cover `variant` over `states` (none: the process has no states).
-    pub const fn coverage(variant: &str, covers: &[(&str, &[&str])], states: &[&str]) -> Coverage {
+    /// How far `covers` (variant name, listed states, whether the listed
+    /// states are exceptions; nothing listed: every state) cover `variant`
+    /// over `states` (none: the process has no states).
+    pub const fn coverage(
+        variant: &str,
+        covers: &[(&str, &[&str], bool)],
+        states: &[&str],
+    ) -> Coverage {
         let mut named = false;
         let mut index = 0;
         while index < covers.len() {
@@ -177,10 +182,9 @@ pub mod __private {
             let mut covered = false;
             let mut index = 0;
             while index < covers.len() {
-                let (name, in_states) = covers[index];
-                if str_eq(name, variant)
-                    && (in_states.is_empty() || contains_str(in_states, states[state]))
-                {
+                let (name, listed, except) = covers[index];
+                let applies = listed.is_empty() || (contains_str(listed, states[state]) != except);
+                if str_eq(name, variant) && applies {
                     covered = true;
                 }
                 index += 1;

@@ -152,8 +152,11 @@ pub struct StateInfo {
 pub struct IgnoredInfo {
     /// The event or timeout, as `Enum::Variant`.
     pub trigger: &'static str,
-    /// The states it is ignored in (state variant names); empty: all.
+    /// The states listed (state variant names); empty: all.
     pub states: &'static [&'static str],
+    /// Whether `states` are the exceptions (`except(..)`): it is ignored in
+    /// every other state.
+    pub except: bool,
 }
 
 /// One subscribed event enum.

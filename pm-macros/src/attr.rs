@@ -71,27 +71,46 @@ pub(crate) struct ProcessAttr {
     pub(crate) span: Span,
 }
 
-/// One entry of `ignore(..)`: `Enum::Variant`, optionally `in(State::A, ..)`.
+/// One entry of `ignore(..)`: `Enum::Variant`, optionally followed by
+/// `in(State::A, ..)` or `except(State::A, ..)`.
 pub(crate) struct IgnoreEntry {
     /// The event or timeout kind.
     pub(crate) path: Path,
-    /// The states it is ignored in; empty: every state.
+    /// The states listed after `in` or `except`; empty: every state.
     pub(crate) states: Vec<Path>,
+    /// Whether `states` are the exceptions (`except(..)`) rather than the
+    /// states it is ignored in.
+    pub(crate) except: bool,
 }
 
 impl syn::parse::Parse for IgnoreEntry {
     fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
         let path: Path = input.parse()?;
-        let mut states = Vec::new();
-        if input.peek(Token![in]) {
+        let mut entry = IgnoreEntry {
+            path,
+            states: Vec::new(),
+            except: false,
+        };
+        let lookahead = input.lookahead1();
+        if lookahead.peek(Token![in]) {
             input.parse::<Token![in]>()?;
-            let content;
-            parenthesized!(content in input);
-            states = Punctuated::<Path, Token![,]>::parse_terminated(&content)?
-                .into_iter()
-                .collect();
+        } else if input.peek(Ident) && input.fork().parse::<Ident>()? == EXCEPT {
+            input.parse::<Ident>()?;
+            entry.except = true;
+        } else if input.is_empty() || input.peek(Token![,]) {
+            return Ok(entry);
+        } else {
+            return Err(syn::Error::new(
+                input.span(),
+                "expected `,`, `in(..)` or `except(..)` after an ignored event",
+            ));
         }
-        Ok(IgnoreEntry { path, states })
+        let content;
+        parenthesized!(content in input);
+        entry.states = Punctuated::<Path, Token![,]>::parse_terminated(&content)?
+            .into_iter()
+            .collect();
+        Ok(entry)
     }
 }
 

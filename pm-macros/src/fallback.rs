@@ -6,11 +6,13 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use crate::ast::Process;
-use crate::expand::{expand_exhaustive_checks, rewrite_impl, ContextMarker};
+use crate::expand::{expand_command_enum, expand_exhaustive_checks, rewrite_impl, ContextMarker};
+use crate::prop::command_variant;
 
 /// The errors, the impl block (handlers may send anything, so no second
-/// round of undeclared-command errors), a stub `ProcessManager` impl, and
-/// the missing-handler checks, which still report in the same build.
+/// round of undeclared-command errors), the command enum, a stub
+/// `ProcessManager` impl, and the missing-handler checks, which still
+/// report in the same build.
 pub(crate) fn expand(process: &Process<'_>, errors: TokenStream) -> TokenStream {
     let impl_block = rewrite_impl(process, ContextMarker::AnyCommand);
     let self_ty = &process.original.self_ty;
@@ -25,14 +27,26 @@ pub(crate) fn expand(process: &Process<'_>, errors: TokenStream) -> TokenStream 
         .as_ref()
         .map_or_else(|| quote!(::pm_core::NoTimeout), |path| quote!(#path));
     let checks = expand_exhaustive_checks(process);
+    // The command enum too, unless its variant names clash, so that code
+    // naming it elsewhere does not fail for a reason that is not the user's.
+    let (commands, command_type) = if has_unique_command_names(process) {
+        let name = process.command_enum();
+        (expand_command_enum(process), quote!(#name))
+    } else {
+        (
+            TokenStream::new(),
+            quote!(::pm_core::__private::FallbackCommand),
+        )
+    };
     quote! {
         #errors
         #impl_block
+        #commands
 
         impl ::pm_core::ProcessManager for #self_ty {
             type Id = #id;
             type Event = ();
-            type Command = ::pm_core::__private::FallbackCommand;
+            type Command = #command_type;
             type Timeout = #timeout;
 
             const NAME: &'static str = "";
@@ -67,4 +81,19 @@ pub(crate) fn unparseable(input: TokenStream) -> TokenStream {
     )
     .to_compile_error();
     quote!(#input #error)
+}
+
+/// Whether no two declared command types share a last path segment (the
+/// command enum's variant name).
+fn has_unique_command_names(process: &Process<'_>) -> bool {
+    let names: Vec<String> = process
+        .all_commands()
+        .into_iter()
+        .filter_map(command_variant)
+        .map(ToString::to_string)
+        .collect();
+    names
+        .iter()
+        .enumerate()
+        .all(|(index, name)| !names[..index].contains(name))
 }

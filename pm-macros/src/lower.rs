@@ -38,12 +38,46 @@ pub(crate) enum Cover<'p, 'a> {
     Ignore(&'p IgnoreEntry),
 }
 
-impl Cover<'_, '_> {
-    /// The states covered; empty means every state.
-    pub(crate) fn states(&self) -> &[Path] {
+/// The states a cover applies in.
+#[derive(Clone, Copy)]
+pub(crate) enum StateSet<'p> {
+    /// Every state.
+    All,
+    /// These states.
+    In(&'p [Path]),
+    /// Every state but these.
+    Except(&'p [Path]),
+}
+
+impl<'p> StateSet<'p> {
+    fn of(states: &'p [Path], except: bool) -> Self {
+        match (states.is_empty(), except) {
+            (true, _) => StateSet::All,
+            (false, false) => StateSet::In(states),
+            (false, true) => StateSet::Except(states),
+        }
+    }
+
+    /// The listed states (the ones covered, or the exceptions).
+    pub(crate) fn listed(&self) -> &'p [Path] {
         match self {
-            Cover::Handler(handler) => &handler.states().from,
-            Cover::Ignore(entry) => &entry.states,
+            StateSet::All => &[],
+            StateSet::In(states) | StateSet::Except(states) => states,
+        }
+    }
+
+    /// Whether the listed states are the exceptions.
+    pub(crate) fn is_except(&self) -> bool {
+        matches!(self, StateSet::Except(_))
+    }
+}
+
+impl<'p> Cover<'p, '_> {
+    /// The states covered.
+    pub(crate) fn states(&self) -> StateSet<'p> {
+        match self {
+            Cover::Handler(handler) => StateSet::of(&handler.states().from, false),
+            Cover::Ignore(entry) => StateSet::of(&entry.states, entry.except),
         }
     }
 }
@@ -124,16 +158,26 @@ fn row_for<'r, 'p, 'a>(
 }
 
 /// The states two covers share: `None` when disjoint, `Some(None)` when
-/// they overlap in every state, `Some(Some(state))` for a first shared one.
-pub(crate) fn overlap(first: &[Path], second: &[Path]) -> Option<Option<String>> {
-    match (first.is_empty(), second.is_empty()) {
-        (true, true) => Some(None),
-        (true, false) => Some(Some(path_string(&second[0]))),
-        (false, true) => Some(Some(path_string(&first[0]))),
-        (false, false) => first
+/// they overlap in states the macro cannot name (every state, or every
+/// state but some), `Some(Some(state))` for a first shared one.
+pub(crate) fn overlap(first: StateSet<'_>, second: StateSet<'_>) -> Option<Option<String>> {
+    let contains =
+        |states: &[Path], state: &str| states.iter().any(|path| path_string(path) == state);
+    match (first, second) {
+        (StateSet::In(listed), StateSet::All) | (StateSet::All, StateSet::In(listed)) => {
+            Some(listed.first().map(path_string))
+        }
+        (StateSet::In(first), StateSet::In(second)) => first
             .iter()
             .map(path_string)
-            .find(|state| second.iter().any(|other| path_string(other) == *state))
+            .find(|state| contains(second, state))
             .map(Some),
+        (StateSet::In(listed), StateSet::Except(excepted))
+        | (StateSet::Except(excepted), StateSet::In(listed)) => listed
+            .iter()
+            .map(path_string)
+            .find(|state| !contains(excepted, state))
+            .map(Some),
+        _ => Some(None),
     }
 }

@@ -26,6 +26,7 @@ pub(crate) const CORRELATE: Symbol = Symbol("correlate");
 pub(crate) const SENDS: Symbol = Symbol("sends");
 pub(crate) const IN: Symbol = Symbol("in");
 pub(crate) const TO: Symbol = Symbol("to");
+pub(crate) const EXCEPT: Symbol = Symbol("except");
 
 // `#[event(..)]` on event enums and their variants
 pub(crate) const EVENT: Symbol = Symbol("event");

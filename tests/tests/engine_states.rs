@@ -121,7 +121,8 @@ fn the_descriptor_holds_the_transition_table() {
         .find(|handler| handler.method == "opened")
         .unwrap();
     assert_eq!((opened.from, opened.to), (&["Closed"][..], &["Open"][..]));
-    assert_eq!(descriptor.ignored[0].states, ["Closed", "Open"]);
+    assert_eq!(descriptor.ignored[0].states, ["New"]);
+    assert!(descriptor.ignored[0].except);
     assert_eq!(
         pm_core::mermaid(descriptor),
         "stateDiagram-v2

@@ -119,7 +119,7 @@ async fn settle_outcomes<P, S, L>(
                 let wait = shared.options.retry.backoff(failed_attempts);
                 let available_at =
                     now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
-                tracing::warn!(process = P::NAME, command = %command.id, attempt = failed_attempts, %reason, "delivery failed; will retry");
+                tracing::debug!(process = P::NAME, command = %command.id, attempt = failed_attempts, %reason, "delivery failed; will retry");
                 metrics.record_retried();
                 shared
                     .store

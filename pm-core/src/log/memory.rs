@@ -25,7 +25,8 @@ struct Inner {
 #[derive(Debug, Default)]
 struct Entries {
     events: Vec<RecordedEvent>,
-    stream_versions: HashMap<String, i64>,
+    /// Indexes into `events` of each stream's events, in order.
+    streams: HashMap<String, Vec<usize>>,
 }
 
 impl MemoryLog {
@@ -108,7 +109,9 @@ impl EventLog for MemoryLog {
         events: Vec<NewEvent>,
     ) -> Result<i64> {
         let mut entries = self.entries();
-        let current = entries.stream_versions.get(stream_id).copied().unwrap_or(0);
+        let current = entries.streams.get(stream_id).map_or(0, |indexes| {
+            i64::try_from(indexes.len()).unwrap_or(i64::MAX)
+        });
         if !expected.allows(current) {
             return Err(Error::Conflict {
                 stream_id: stream_id.to_owned(),
@@ -120,7 +123,13 @@ impl EventLog for MemoryLog {
         let mut version = current;
         for event in events {
             version += 1;
-            let sequence = i64::try_from(entries.events.len()).unwrap_or(i64::MAX) + 1;
+            let index = entries.events.len();
+            entries
+                .streams
+                .entry(stream_id.to_owned())
+                .or_default()
+                .push(index);
+            let sequence = i64::try_from(index).unwrap_or(i64::MAX) + 1;
             entries.events.push(RecordedEvent {
                 position: Position {
                     transaction: sequence,
@@ -133,21 +142,20 @@ impl EventLog for MemoryLog {
                 recorded_at,
             });
         }
-        entries
-            .stream_versions
-            .insert(stream_id.to_owned(), version);
         drop(entries);
         self.inner.appended.send_modify(|count| *count += 1);
         Ok(version)
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>> {
-        Ok(self
-            .entries()
-            .events
+        let entries = self.entries();
+        let indexes = entries
+            .streams
+            .get(stream_id)
+            .map_or(&[][..], Vec::as_slice);
+        Ok(indexes
             .iter()
-            .filter(|event| event.stream_id == stream_id)
-            .cloned()
+            .filter_map(|&index| entries.events.get(index).cloned())
             .collect())
     }
 }

@@ -37,6 +37,8 @@ struct ProcessData {
     next_outbox_seq: u64,
     /// Every command id ever recorded, so a replayed batch adds nothing.
     recorded: HashSet<Uuid>,
+    /// The outbox position of each pending command.
+    outbox_seq: HashMap<Uuid, u64>,
     delivered: u64,
     parked: Vec<ParkedEvent>,
     dead: Vec<DeadLetter>,
@@ -126,11 +128,17 @@ impl ProcessData {
     }
 
     fn leased_by(&mut self, lease: Uuid, id: Uuid) -> Option<(u64, &mut Pending)> {
+        let seq = *self.outbox_seq.get(&id)?;
         self.outbox
-            .iter_mut()
-            .find(|(_, pending)| pending.command.id == id)
-            .filter(|(_, pending)| pending.lease.is_some_and(|(held, _)| held == lease))
-            .map(|(seq, pending)| (*seq, pending))
+            .get_mut(&seq)
+            .filter(|pending| pending.lease.is_some_and(|(held, _)| held == lease))
+            .map(|pending| (seq, pending))
+    }
+
+    fn remove_pending(&mut self, seq: u64) -> Option<Pending> {
+        let pending = self.outbox.remove(&seq)?;
+        self.outbox_seq.remove(&pending.command.id);
+        Some(pending)
     }
 }
 
@@ -230,6 +238,7 @@ impl Store for MemoryStore {
                 }
                 let seq = data.next_outbox_seq;
                 data.next_outbox_seq += 1;
+                data.outbox_seq.insert(command.id, seq);
                 data.outbox.insert(
                     seq,
                     Pending {
@@ -285,7 +294,7 @@ impl Store for MemoryStore {
         for data in processes.values_mut() {
             for id in ids {
                 if let Some((seq, _)) = data.leased_by(lease, *id) {
-                    data.outbox.remove(&seq);
+                    data.remove_pending(seq);
                     data.delivered += 1;
                 }
             }
@@ -315,7 +324,7 @@ impl Store for MemoryStore {
         let mut processes = self.processes();
         for data in processes.values_mut() {
             if let Some((seq, _)) = data.leased_by(lease, id) {
-                if let Some(mut pending) = data.outbox.remove(&seq) {
+                if let Some(mut pending) = data.remove_pending(seq) {
                     pending.command.attempts += 1;
                     data.dead.push(DeadLetter {
                         command: pending.command,

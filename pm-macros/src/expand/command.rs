@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use crate::ast::Process;
 use crate::prop::command_variant;
 
-pub(super) fn expand_command_enum(process: &Process<'_>) -> TokenStream {
+pub(crate) fn expand_command_enum(process: &Process<'_>) -> TokenStream {
     let name = process.command_enum();
     let commands: Vec<_> = process
         .all_commands()

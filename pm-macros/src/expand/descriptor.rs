@@ -35,7 +35,8 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
     let ignored = attr.ignore.iter().map(|entry| {
         let trigger = path_string(&entry.path);
         let states = state_names(&entry.states);
-        quote!(::pm_core::IgnoredInfo { trigger: #trigger, states: &[#(#states),*] })
+        let except = entry.except;
+        quote!(::pm_core::IgnoredInfo { trigger: #trigger, states: &[#(#states),*], except: #except })
     });
     let state = match &attr.state {
         Some(field) => {

@@ -76,19 +76,21 @@ fn states_expr(process: &Process<'_>) -> TokenStream {
     }
 }
 
-/// `("Variant", &["State", ..])` per handler and ignore entry of a group.
+/// `("Variant", &["State", ..], except)` per handler and ignore entry of a group.
 fn covers_of(rows: &[Row<'_, '_>], group: Group) -> Vec<TokenStream> {
     rows.iter()
         .filter(|row| row.group == group)
         .flat_map(|row| {
             let variant = row.variant.to_string();
             row.covers().into_iter().map(move |cover| {
-                let states = cover
-                    .states()
+                let set = cover.states();
+                let except = set.is_except();
+                let states = set
+                    .listed()
                     .iter()
                     .filter_map(variant_of)
                     .map(ToString::to_string);
-                quote!((#variant, &[#(#states),*]))
+                quote!((#variant, &[#(#states),*], #except))
             })
         })
         .collect()
@@ -122,7 +124,7 @@ fn expand_enum_check(
                 const VARIANTS: &[::pm_core::__private::VariantInfo] = <#enum_path as #trait_path>::VARIANTS;
                 const STATES: &[&str] = #states;
                 const STATE_ENUM: &str = #state_enum;
-                const COVERS: &[(&str, &[&str])] = &[#(#covers),*];
+                const COVERS: &[(&str, &[&str], bool)] = &[#(#covers),*];
                 if #index < VARIANTS.len() {
                     let variant = VARIANTS[#index].name;
                     match ::pm_core::__private::coverage(variant, COVERS, STATES) {

@@ -16,6 +16,7 @@ use crate::check;
 use crate::ctxt::Ctxt;
 use crate::fallback;
 
+pub(crate) use command::expand_command_enum;
 pub(crate) use exhaustive::expand_exhaustive_checks;
 pub(crate) use strip::{rewrite_impl, strip_attributes, ContextMarker};
 

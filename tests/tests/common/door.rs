@@ -70,7 +70,7 @@ pub fn migrate_door(from: i32, mut state: Value) -> Result<Value, BoxError> {
     version = 2,
     migrate = migrate_door,
     ignore(
-        DoorEvent::Installed in(Phase::Closed, Phase::Open),
+        DoorEvent::Installed except(Phase::New),
         DoorEvent::Opened in(Phase::New, Phase::Open),
         DoorEvent::Closed in(Phase::New, Phase::Closed),
         DoorTimeout::Check in(Phase::New, Phase::Closed),
