@@ -4,5 +4,8 @@
 use pm_core::ProcessManager;
 
 fn main() {
-    print!("{}", pm_core::mermaid(booking::BookingProcess::descriptor()));
+    print!(
+        "{}",
+        pm_core::mermaid(booking::BookingProcess::descriptor())
+    );
 }
