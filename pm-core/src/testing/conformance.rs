@@ -276,16 +276,32 @@ pub async fn store_keeps_checkpoints<S: Store>(store: &S) {
     );
 }
 
-/// A command recorded twice (same id) is stored once.
+/// A command recorded twice (same id) is stored once, even after it was
+/// delivered.
 pub async fn store_records_a_command_once<S: Store>(store: &S) {
-    for _ in 0..2 {
+    let replayed = || {
         let mut replayed = batch("once");
-        replayed.commands = vec![command("i-1", 1, at(0)), command("i-1", 2, at(0))];
-        store.commit(replayed).await.expect("commit");
-    }
+        replayed.commands = vec![command("i-1", 1, at(0)), command("i-2", 2, at(0))];
+        replayed
+    };
+    store.commit(replayed()).await.expect("commit");
+    store.commit(replayed()).await.expect("commit");
     assert_eq!(
         store.stats("once").await.expect("stats").pending_commands,
         2
+    );
+    let delivery = claim(at(0), 10);
+    let claimed = store.claim_commands("once", delivery).await.expect("claim");
+    let ids: Vec<Uuid> = claimed.iter().map(|command| command.id).collect();
+    store
+        .complete_commands(delivery.lease, &ids)
+        .await
+        .expect("complete");
+    store.commit(replayed()).await.expect("commit");
+    assert_eq!(
+        store.stats("once").await.expect("stats").pending_commands,
+        0,
+        "a delivered command was recorded again"
     );
 }
 
