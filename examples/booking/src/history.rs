@@ -8,6 +8,9 @@ use pm_core::{Event, EventSource, Position, RecordedEvent};
 use crate::events::{BookingEvent, PaymentEvent, TicketsEvent};
 use crate::id::BookingId;
 
+/// How long to wait for events an open transaction holds back.
+const HELD_BACK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How many events to read from the log at a time.
 const READ_BATCH: usize = 5_000;
 
@@ -79,11 +82,20 @@ impl Histories {
     pub async fn read<L: EventSource>(log: &L) -> pm_core::Result<Self> {
         let mut histories = Histories::default();
         let mut after = Position::START;
+        let mut held_back_since = None;
         loop {
             let batch = log.read(after, &[], READ_BATCH).await?;
             if batch.events.is_empty() {
+                // Events an open transaction elsewhere still hides become
+                // readable once it ends; wait for them, within reason.
+                let waited = held_back_since.get_or_insert_with(std::time::Instant::now);
+                if batch.held_back && waited.elapsed() < HELD_BACK_PATIENCE {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
                 return Ok(histories);
             }
+            held_back_since = None;
             after = batch.end;
             for event in &batch.events {
                 histories.push(event);

@@ -33,6 +33,11 @@ struct Args {
     /// Never draw the progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Run on Postgres instead of in memory: at this URL, or at
+    /// DATABASE_URL when the flag is given without one. A run killed part
+    /// way resumes when started again with the same settings.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    database_url: Option<String>,
 }
 
 impl Args {
@@ -60,9 +65,19 @@ async fn main() -> anyhow::Result<ExitCode> {
         .init();
 
     let args = Args::parse();
-    let report = simulation::run(&args.config())
-        .await
-        .with_context(|| format!("simulating {} bookings", args.bookings))?;
+    let config = args.config();
+    let report = match args.database_url.as_deref() {
+        None => simulation::run(&config).await,
+        Some(url) => {
+            let url = match url {
+                "" => std::env::var("DATABASE_URL")
+                    .context("--database-url without a URL reads DATABASE_URL, which is not set")?,
+                url => url.to_owned(),
+            };
+            simulation::run_on_postgres(&url, &config).await
+        }
+    }
+    .with_context(|| format!("simulating {} bookings", args.bookings))?;
     print!("{report}");
     Ok(if report.holds() {
         ExitCode::SUCCESS

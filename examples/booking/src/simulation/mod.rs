@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use pm_core::{Engine, EventLog, MemoryLog, MemoryStore, ProcessManager, Store};
+use pm_postgres::PgBackend;
 
 use crate::events::BookingEvent;
 use crate::invariants;
@@ -75,6 +76,15 @@ impl Default for Config {
 /// Runs the simulation on the in-memory store and log.
 pub async fn run(config: &Config) -> anyhow::Result<Report> {
     drive(MemoryStore::new(), MemoryLog::new(), config).await
+}
+
+/// Runs the simulation on Postgres at `url`. A run killed part way can be
+/// started again with the same settings: it resumes where it stopped.
+pub async fn run_on_postgres(url: &str, config: &Config) -> anyhow::Result<Report> {
+    let backend = PgBackend::connect(url)
+        .await
+        .context("connecting to Postgres")?;
+    drive(backend.store(), backend.log(), config).await
 }
 
 /// Runs the simulation on `store` and `log`.
