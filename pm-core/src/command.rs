@@ -1,5 +1,5 @@
 //! Commands a process sends: the [`Command`] trait of the generated command
-//! enum, and [`Sends`], which checks each handler's `sends(..)` at compile time.
+//! enum, and [`SentBy`], which checks each handler's `sends(..)` at compile time.
 
 use std::fmt::Debug;
 
@@ -24,17 +24,20 @@ pub trait Command:
     fn decode(command_type: &str, payload: &Value) -> Result<Self, DecodeError>;
 }
 
-/// Implemented for a handler's marker type once for each command its
-/// `sends(..)` declares; `Context::send` requires it.
+/// Implemented by each command type for the marker type of every handler
+/// whose `sends(..)` declares it; `Context::send` requires it.
+///
+/// The command is the `Self` type (not a parameter) so that rustc reports a
+/// missing impl instead of guessing the command from a handler's only one.
 #[diagnostic::on_unimplemented(
-    message = "this handler sends `{C}`, which its `#[on(..)]` or `#[timeout(..)]` does not declare",
-    label = "add `{C}` to `sends(..)` on this handler",
+    message = "this handler sends `{Self}`, which its `#[on(..)]` or `#[timeout(..)]` does not declare",
+    label = "add `{Self}` to `sends(..)` on this handler",
     note = "a handler may send only the commands listed in its `sends(..)`"
 )]
-pub trait Sends<C> {
+pub trait SentBy<Handler> {
     /// The process's command enum.
     type Command;
 
     /// Wraps the command in the process's command enum.
-    fn wrap(command: C) -> Self::Command;
+    fn wrap(self) -> Self::Command;
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::command::Sends;
+use crate::command::SentBy;
 use crate::process::ProcessManager;
 
 /// The handler's view of the engine: send commands, schedule timeouts,
@@ -88,9 +88,9 @@ impl<P: ProcessManager, S> Context<P, S> {
     /// The command's type must be listed in the handler's `sends(..)`.
     pub fn send<C>(&mut self, command: C)
     where
-        S: Sends<C, Command = P::Command>,
+        C: SentBy<S, Command = P::Command>,
     {
-        self.effects.commands.push(S::wrap(command));
+        self.effects.commands.push(command.wrap());
     }
 
     /// Schedules the timeout `kind` to fire `after` from now.

@@ -14,6 +14,11 @@ use crate::log::Position;
 /// set with `#[event(family = "..")]`, a variant's part with
 /// `#[event(name = "..")]`. Renaming either changes what is stored, so pick
 /// them once.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event enum",
+    label = "add `#[derive(Event)]` to `{Self}`",
+    note = "every enum in `subscribe(..)` needs `#[derive(Event)]`"
+)]
 pub trait Event: Sized + Send + Sync + 'static {
     /// The prefix shared by the type names of this family.
     const FAMILY: &'static str;

@@ -79,7 +79,7 @@ mod timeout;
 pub mod testing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use command::{Command, Sends};
+pub use command::{Command, SentBy};
 pub use context::{Context, Effects, TimeoutChange, Undeclared};
 pub use dispatch::{CommandMeta, Dispatch, DispatchError, RetryPolicy};
 pub use engine::{
@@ -276,10 +276,10 @@ pub mod __private {
         Never(std::convert::Infallible, std::marker::PhantomData<P>),
     }
 
-    impl<C, P: crate::ProcessManager> crate::Sends<C> for AnySends<P> {
+    impl<C, P: crate::ProcessManager> crate::SentBy<AnySends<P>> for C {
         type Command = P::Command;
 
-        fn wrap(_: C) -> P::Command {
+        fn wrap(self) -> P::Command {
             unreachable!("only emitted next to a compile error")
         }
     }

@@ -9,6 +9,11 @@ use crate::event::VariantInfo;
 /// Derive it with `#[derive(Timeout)]` on an enum of unit variants. An
 /// instance has at most one pending timeout of each kind: scheduling a kind
 /// again moves it. Keep any data a timeout needs in the process state.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a timeout enum",
+    label = "add `#[derive(Timeout)]` to `{Self}`",
+    note = "the enum in `timeouts(..)` needs `#[derive(Timeout)]`"
+)]
 pub trait Timeout: Copy + Debug + PartialEq + Send + Sync + 'static {
     #[doc(hidden)]
     /// One entry per variant, in declaration order (used by the compile-time checks).

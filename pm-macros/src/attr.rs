@@ -192,11 +192,9 @@ impl ProcessAttr {
     /// Parses the attribute's arguments.
     pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> ProcessAttr {
         const ATTRIBUTE: &str = "#[process_manager(..)]";
-        let span = if args.is_empty() {
-            Span::call_site()
-        } else {
-            syn::spanned::Spanned::span(&args)
-        };
+        // The whole `#[process_manager(..)]` attribute: on stable, the span
+        // of the arguments would be only their first token.
+        let span = Span::call_site();
         let mut name = Attr::none(NAME, ATTRIBUTE);
         let mut id = Attr::none(ID, ATTRIBUTE);
         let mut subscribe = Attr::none(SUBSCRIBE, ATTRIBUTE);

@@ -375,12 +375,19 @@ fn check_one_correlation_per_event(cx: &Ctxt, rows: &[Row<'_, '_>]) {
 /// Only `start` handlers create instances; without one the process would
 /// silently skip every event.
 fn check_start_handler(cx: &Ctxt, process: &Process<'_>) {
-    if !process.has_start_handler() && process.event_handlers().next().is_some() {
-        cx.error_at(
-            process.attr.span,
-            "no handler is marked `start`, so no instance can ever be created; add `start` to the `#[on(..)]` that begins the process",
-        );
+    if process.has_start_handler() {
+        return;
     }
+    let Some(path) = process.event_handlers().find_map(Handler::path) else {
+        return;
+    };
+    cx.error_spanned_by(
+        path,
+        format!(
+            "no handler is marked `start`, so no instance can ever be created; add `start` to the `#[on(..)]` that begins the process, such as `#[on({}, start)]`",
+            path_string(path)
+        ),
+    );
 }
 
 /// The command enum names its variants after the command types' last path

@@ -22,9 +22,60 @@ pub(crate) fn derive(input: DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
     let expanded = expand(&cx, &input);
     match cx.check() {
-        Some(errors) => errors,
+        Some(errors) => {
+            let stub = fallback(&input);
+            quote!(#errors #stub)
+        }
         None => expanded,
     }
+}
+
+/// After an error: an impl with every variant listed and unreachable
+/// bodies, so that processes subscribing to the enum report only the real
+/// error, not that the enum is not an event enum.
+fn fallback(input: &DeriveInput) -> TokenStream {
+    let Data::Enum(data) = &input.data else {
+        return TokenStream::new();
+    };
+    let enum_ident = &input.ident;
+    let family = enum_ident.to_string();
+    let infos = data.variants.iter().map(|variant| {
+        variant_info(
+            enum_ident,
+            &variant.ident.to_string(),
+            &format!("{family}.{}", variant.ident),
+        )
+    });
+    quote! {
+        impl ::pm_core::Event for #enum_ident {
+            const FAMILY: &'static str = #family;
+            const VARIANTS: &'static [::pm_core::__private::VariantInfo] = &[#(#infos),*];
+
+            fn type_name(&self) -> &'static str {
+                ::core::unreachable!()
+            }
+
+            fn decode(
+                _: &str,
+                _: &::pm_core::__private::serde_json::Value,
+            ) -> ::core::result::Result<Self, ::pm_core::DecodeError> {
+                ::core::unreachable!()
+            }
+
+            fn encode(&self) -> ::core::result::Result<::pm_core::__private::serde_json::Value, ::pm_core::__private::serde_json::Error> {
+                ::core::unreachable!()
+            }
+        }
+    }
+}
+
+/// The `VariantInfo` of one variant, with the build error shown when a
+/// process neither handles nor ignores it.
+fn variant_info(enum_ident: &syn::Ident, name: &str, type_name: &str) -> TokenStream {
+    let unhandled = format!(
+        "`{enum_ident}::{name}` has no handler; add a method with `#[on({enum_ident}::{name})]`, or list `{enum_ident}::{name}` in `ignore(..)`"
+    );
+    quote!(::pm_core::__private::VariantInfo { name: #name, type_name: #type_name, unhandled: #unhandled })
 }
 
 fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
@@ -67,14 +118,9 @@ fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
         })
         .collect();
     report_repeated_names(cx, &variants);
-    let infos = variants.iter().map(|variant| {
-        let name = variant.ident.to_string();
-        let type_name = &variant.type_name;
-        let unhandled = format!(
-            "`{enum_ident}::{name}` has no handler; add a method with `#[on({enum_ident}::{name})]`, or list `{enum_ident}::{name}` in `ignore(..)`"
-        );
-        quote!(::pm_core::__private::VariantInfo { name: #name, type_name: #type_name, unhandled: #unhandled })
-    });
+    let infos = variants
+        .iter()
+        .map(|variant| variant_info(enum_ident, &variant.ident.to_string(), &variant.type_name));
     let type_name_arms = variants.iter().map(|variant| {
         let ident = variant.ident;
         let type_name = &variant.type_name;

@@ -11,8 +11,36 @@ pub(crate) fn derive(input: DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
     let expanded = expand(&cx, &input);
     match cx.check() {
-        Some(errors) => errors,
+        Some(errors) => {
+            let stub = fallback(&input);
+            quote!(#errors #stub)
+        }
         None => expanded,
+    }
+}
+
+/// After an error: an impl naming every state, with an unreachable body, so
+/// that the process using the enum reports only the real error.
+fn fallback(input: &DeriveInput) -> TokenStream {
+    let Data::Enum(data) = &input.data else {
+        return TokenStream::new();
+    };
+    let enum_ident = &input.ident;
+    let enum_name = enum_ident.to_string();
+    let names = data
+        .variants
+        .iter()
+        .map(|variant| variant.ident.to_string());
+    quote! {
+        impl ::pm_core::State for #enum_ident {
+            const NAME: &'static str = #enum_name;
+            const VARIANTS: &'static [&'static str] = &[#(#names),*];
+            const INITIAL: ::core::option::Option<&'static str> = ::core::option::Option::None;
+
+            fn name(&self) -> &'static str {
+                ::core::unreachable!()
+            }
+        }
     }
 }
 

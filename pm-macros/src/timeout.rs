@@ -11,9 +11,45 @@ pub(crate) fn derive(input: DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
     let expanded = expand(&cx, &input);
     match cx.check() {
-        Some(errors) => errors,
+        Some(errors) => {
+            let stub = fallback(&input);
+            quote!(#errors #stub)
+        }
         None => expanded,
     }
+}
+
+/// After an error: an impl with every variant listed and unreachable
+/// bodies, so that the process using the enum reports only the real error.
+fn fallback(input: &DeriveInput) -> TokenStream {
+    let Data::Enum(data) = &input.data else {
+        return TokenStream::new();
+    };
+    let enum_ident = &input.ident;
+    let infos = data
+        .variants
+        .iter()
+        .map(|variant| variant_info(enum_ident, &variant.ident.to_string()));
+    quote! {
+        impl ::pm_core::Timeout for #enum_ident {
+            const VARIANTS: &'static [::pm_core::__private::VariantInfo] = &[#(#infos),*];
+
+            fn name(&self) -> &'static str {
+                ::core::unreachable!()
+            }
+
+            fn from_name(_: &str) -> ::core::option::Option<Self> {
+                ::core::unreachable!()
+            }
+        }
+    }
+}
+
+/// The `VariantInfo` of one kind, with the build error shown when a process
+/// has no handler for it.
+fn variant_info(enum_ident: &syn::Ident, name: &str) -> TokenStream {
+    let unhandled = format!("timeout `{enum_ident}::{name}` has no handler; add a method with `#[timeout({enum_ident}::{name})]`");
+    quote!(::pm_core::__private::VariantInfo { name: #name, type_name: #name, unhandled: #unhandled })
 }
 
 fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
@@ -41,12 +77,7 @@ fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
     }
     let idents: Vec<&syn::Ident> = data.variants.iter().map(|variant| &variant.ident).collect();
     let names: Vec<String> = idents.iter().map(ToString::to_string).collect();
-    let infos = names.iter().map(|name| {
-        let unhandled = format!(
-            "timeout `{enum_ident}::{name}` has no handler; add a method with `#[timeout({enum_ident}::{name})]`"
-        );
-        quote!(::pm_core::__private::VariantInfo { name: #name, type_name: #name, unhandled: #unhandled })
-    });
+    let infos = names.iter().map(|name| variant_info(enum_ident, name));
     quote! {
         impl ::pm_core::Timeout for #enum_ident {
             const VARIANTS: &'static [::pm_core::__private::VariantInfo] = &[#(#infos),*];

@@ -292,3 +292,26 @@ async fn the_process_loop_and_the_dispatcher_can_run_in_separate_workers() {
     processing.shutdown().await.unwrap();
     delivering.shutdown().await.unwrap();
 }
+
+/// A process whose whole state is a unit struct (stored as JSON `null`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Beacon;
+
+#[process_manager(name = "beacon", id = String, subscribe(TaskEvent), ignore(TaskEvent::Noted, TaskEvent::Exploded, TaskEvent::Archived))]
+impl Beacon {
+    #[on(TaskEvent::Opened, start)]
+    fn opened(&mut self, _cx: &mut Context<Self>) {}
+
+    #[on(TaskEvent::Closed)]
+    fn closed(&mut self, cx: &mut Context<Self>) {
+        cx.complete();
+    }
+}
+
+#[test]
+fn a_unit_struct_state_is_a_started_instance() {
+    pm_core::testing::Scenario::<Beacon>::new("b-1".to_owned())
+        .given(opened("lit"))
+        .when(TaskEvent::Closed)
+        .then_completed();
+}

@@ -512,7 +512,9 @@ fn run_handler<P: ProcessManager>(
 /// migrated first; state of a newer one is refused (never overwritten).
 fn decode_state<P: ProcessManager>(record: &InstanceRecord) -> Result<Option<P>, String> {
     if record.state.is_null() {
-        return Ok(None);
+        // `null` marks an instance parked before it started, unless the
+        // state type itself is written as `null` (a unit struct).
+        return Ok(serde_json::from_value(Value::Null).ok());
     }
     let stored = record.schema_version;
     let current = P::STATE_VERSION;

@@ -1,6 +1,6 @@
-//! One marker type per handler, implementing `Sends<C>` for each command in
-//! its `sends(..)`: `cx.send(cmd)` of anything else fails to compile with
-//! the message on `Sends`.
+//! One marker type per handler; each command in its `sends(..)` implements
+//! `SentBy<marker>`: `cx.send(cmd)` of anything else fails to compile with
+//! the message on `SentBy`.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -19,10 +19,10 @@ pub(super) fn expand_markers(process: &Process<'_>) -> TokenStream {
             let impls = handler.sends().iter().filter_map(|command| {
                 let variant = command_variant(command)?;
                 Some(quote_spanned! {command.span()=>
-                    impl ::pm_core::Sends<#command> for #marker {
+                    impl ::pm_core::SentBy<#marker> for #command {
                         type Command = #command_enum;
-                        fn wrap(command: #command) -> #command_enum {
-                            #command_enum::#variant(command)
+                        fn wrap(self) -> #command_enum {
+                            #command_enum::#variant(self)
                         }
                     }
                 })

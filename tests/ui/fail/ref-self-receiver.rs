@@ -1,0 +1,35 @@
+// `paid` takes `&self`; handlers take `&mut self`.
+use pm_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, Event)]
+enum BookingEvent {
+    Placed,
+    Paid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct IssueTickets {
+    booking: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Booking {
+    placed: bool,
+}
+
+#[process_manager(name = "booking", id = String, subscribe(BookingEvent))]
+impl Booking {
+    #[on(BookingEvent::Placed, start)]
+    fn placed(&mut self, _cx: &mut Context<Self>) {
+        self.placed = true;
+    }
+
+    #[on(BookingEvent::Paid, sends(IssueTickets))]
+    fn paid(&self, cx: &mut Context<Self>) {
+        let booking = cx.id().clone();
+        cx.send(IssueTickets { booking });
+    }
+}
+
+fn main() {}

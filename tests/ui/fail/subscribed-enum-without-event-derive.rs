@@ -1,0 +1,33 @@
+// `PaymentEvent` is in `subscribe(..)` but does not derive `Event`.
+use pm_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, Event)]
+enum BookingEvent {
+    Placed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum PaymentEvent {
+    Succeeded,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Booking {
+    placed: bool,
+}
+
+#[process_manager(name = "booking", id = String, subscribe(BookingEvent, PaymentEvent))]
+impl Booking {
+    #[on(BookingEvent::Placed, start)]
+    fn placed(&mut self, _cx: &mut Context<Self>) {
+        self.placed = true;
+    }
+
+    #[on(PaymentEvent::Succeeded)]
+    fn paid(&mut self, cx: &mut Context<Self>) {
+        cx.complete();
+    }
+}
+
+fn main() {}

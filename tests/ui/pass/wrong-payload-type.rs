@@ -1,0 +1,45 @@
+// Each handler takes the payload type its variant holds.
+use pm_core::prelude::*;
+use pm_core::testing::Scenario;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, Event)]
+enum BookingEvent {
+    Placed(BookingPlaced),
+    Changed(BookingChanged),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BookingPlaced {
+    seats: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BookingChanged {
+    seats: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Booking {
+    seats: u32,
+}
+
+#[process_manager(name = "booking", id = String, subscribe(BookingEvent))]
+impl Booking {
+    #[on(BookingEvent::Placed, start)]
+    fn placed(&mut self, event: &BookingPlaced, _cx: &mut Context<Self>) {
+        self.seats = event.seats;
+    }
+
+    #[on(BookingEvent::Changed)]
+    fn changed(&mut self, event: &BookingChanged, _cx: &mut Context<Self>) {
+        self.seats = event.seats;
+    }
+}
+
+fn main() {
+    Scenario::<Booking>::new("b-1".to_owned())
+        .when(BookingEvent::Placed(BookingPlaced { seats: 2 }))
+        .when(BookingEvent::Changed(BookingChanged { seats: 5 }))
+        .then_state_is(&Booking { seats: 5 });
+}
