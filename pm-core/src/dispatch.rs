@@ -95,3 +95,47 @@ impl RetryPolicy {
         attempts < self.max_attempts
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+        };
+        let ceilings: Vec<u128> = (1..=6)
+            .map(|attempt| policy.backoff_ceiling(attempt).as_millis())
+            .collect();
+        assert_eq!(ceilings, [100, 200, 400, 800, 1000, 1000]);
+    }
+
+    #[test]
+    fn backoff_is_jittered_between_half_the_ceiling_and_the_ceiling() {
+        let policy = RetryPolicy::default();
+        let waits: Vec<Duration> = (0..200).map(|_| policy.backoff(3)).collect();
+        let ceiling = policy.backoff_ceiling(3);
+        assert!(waits
+            .iter()
+            .all(|wait| *wait >= ceiling / 2 && *wait <= ceiling));
+        let distinct: std::collections::HashSet<_> = waits.iter().collect();
+        assert!(
+            distinct.len() > 100,
+            "jitter spreads the waits: {} distinct",
+            distinct.len()
+        );
+    }
+
+    #[test]
+    fn retries_stop_at_the_attempt_limit() {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
+        assert!(policy.may_retry(2));
+        assert!(!policy.may_retry(3));
+    }
+}

@@ -47,6 +47,19 @@ async fn g2_transient_failures_are_retried_with_the_same_idempotency_key() {
     assert_eq!(metrics.commands_retried, 2);
     let delivery = &gateway.deliveries()[0];
     assert_eq!(delivery.meta.attempt, 3);
+    let keys: Vec<_> = gateway
+        .attempts()
+        .iter()
+        .filter(|meta| meta.instance == "t-1")
+        .take(3)
+        .map(|meta| (meta.attempt, meta.idempotency_key))
+        .collect();
+    let key = keys[0].1;
+    assert_eq!(
+        keys,
+        [(1, key), (2, key), (3, key)],
+        "every attempt carries the same idempotency key"
+    );
     assert!(store.dead_letters("task").await.unwrap().is_empty());
 }
 

@@ -87,6 +87,19 @@ async fn g2_retries_keep_the_idempotency_key_and_g3_the_order(pool: PgPool) {
         first.meta.attempt, 3,
         "two transient failures, then success"
     );
+    let keys: Vec<_> = gateway
+        .attempts()
+        .iter()
+        .filter(|meta| meta.instance == "t-1")
+        .take(3)
+        .map(|meta| (meta.attempt, meta.idempotency_key))
+        .collect();
+    let key = keys[0].1;
+    assert_eq!(
+        keys,
+        [(1, key), (2, key), (3, key)],
+        "every attempt carries the same idempotency key"
+    );
 }
 
 #[sqlx::test(migrator = "pm_postgres::MIGRATOR")]

@@ -115,6 +115,8 @@ pub struct Delivery {
 #[derive(Debug, Clone, Default)]
 pub struct Recorder {
     deliveries: Arc<Mutex<Vec<Delivery>>>,
+    /// Every attempt, failed or not, in arrival order.
+    attempts: Arc<Mutex<Vec<CommandMeta>>>,
     /// Failures to return, by the text of `Notify` commands, in order.
     failures: Arc<Mutex<HashMap<String, VecDeque<DispatchError>>>>,
 }
@@ -128,6 +130,11 @@ impl Recorder {
             .entry(text.to_owned())
             .or_default()
             .extend(errors);
+    }
+
+    /// Every attempt's metadata, failed ones included.
+    pub fn attempts(&self) -> Vec<CommandMeta> {
+        self.attempts.lock().unwrap().clone()
     }
 
     pub fn deliveries(&self) -> Vec<Delivery> {
@@ -149,6 +156,7 @@ impl Recorder {
 
 impl Dispatch<TaskCommand> for Recorder {
     async fn dispatch(&self, command: TaskCommand, meta: CommandMeta) -> Result<(), DispatchError> {
+        self.attempts.lock().unwrap().push(meta.clone());
         if let TaskCommand::Notify(notify) = &command {
             let scripted = self
                 .failures
