@@ -202,3 +202,34 @@ pub(crate) fn path_string(path: &Path) -> String {
         joined
     }
 }
+
+/// Tokens as a user would write them (`id: &String`, not `id : & String`),
+/// for messages.
+pub(crate) fn written(tokens: &impl quote::ToTokens) -> String {
+    let text = tokens.to_token_stream().to_string();
+    let mut tidy = text
+        .replace(" : ", ": ")
+        .replace(" :: ", "::")
+        .replace("& ", "&")
+        .replace(" ,", ",")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" <", "<");
+    tidy.retain(|character| character != '\n');
+    tidy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::written;
+
+    #[test]
+    fn written_tokens_read_like_source() {
+        let parameter: syn::FnArg = syn::parse_quote!(id: &String);
+        assert_eq!(written(&parameter), "id: &String");
+        let generics: syn::Generics = syn::parse_quote!(<P: Debug, Q>);
+        assert_eq!(written(&generics), "<P: Debug, Q>");
+        let ty: syn::Type = syn::parse_quote!(Vec<u8>);
+        assert_eq!(written(&ty), "Vec<u8>");
+    }
+}

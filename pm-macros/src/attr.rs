@@ -304,6 +304,17 @@ impl OnAttr {
                 correlate.set(cx, &meta.path, value);
             } else if meta.path == SENDS {
                 sends.set(cx, &meta.path, parse_paths(&meta)?);
+            } else if is_bare_path(&meta) && event.value.is_none() && starts_uppercase(&meta.path) {
+                // `#[on(Placed)]` after `use BookingEvent::*`: the routing
+                // needs the enum to find the event's family.
+                cx.error_spanned_by(
+                    &meta.path,
+                    format!(
+                        "write the event with its enum, as in `BookingEvent::{}`",
+                        meta.path.to_token_stream()
+                    ),
+                );
+                event.set(cx, &meta.path, meta.path.clone());
             } else {
                 report_unknown_key(cx, &meta, ATTRIBUTE, ON_KEYS)?;
             }
@@ -312,7 +323,7 @@ impl OnAttr {
         if let Err(error) = result {
             cx.syn_error(error);
         }
-        let event = event.get();
+        let event = event.get().filter(|path| path.segments.len() > 1);
         if event.is_none() && !cx.has_errors() {
             cx.error_spanned_by(
                 attr,
@@ -398,4 +409,11 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         content.parse::<TokenStream>()?;
     }
     Ok(())
+}
+
+/// Whether a single-segment path looks like a type or variant name.
+fn starts_uppercase(path: &Path) -> bool {
+    path.get_ident()
+        .and_then(|ident| ident.to_string().chars().next())
+        .is_some_and(char::is_uppercase)
 }

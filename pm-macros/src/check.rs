@@ -10,7 +10,7 @@ use syn::{FnArg, Path, ReturnType};
 
 use quote::ToTokens;
 
-use crate::ast::{is_context, path_string, Handler, Process};
+use crate::ast::{is_context, path_string, written, Handler, Process};
 use crate::attr::Correlate;
 use crate::ctxt::Ctxt;
 use crate::lower::{lower, overlap, Cover, Row};
@@ -93,12 +93,21 @@ fn check_signatures(cx: &Ctxt, process: &Process<'_>) {
             );
         }
         if !sig.generics.params.is_empty() {
-            cx.error_spanned_by(&sig.generics, format!("handler `{name}` cannot be generic"));
+            cx.error_spanned_by(
+                &sig.generics,
+                format!(
+                    "handler `{name}` cannot be generic; remove `{}` and name the event's payload type",
+                    written(&sig.generics)
+                ),
+            );
         }
         if let ReturnType::Type(_, ty) = &sig.output {
             cx.error_spanned_by(
                 ty,
-                format!("handler `{name}` returns a value, which the engine would drop; change `self` or call `cx` instead"),
+                format!(
+                    "handler `{name}` returns `{}`, which the engine would drop; remove the return type, send commands with `cx.send(..)` and keep state in `self`",
+                    written(ty)
+                ),
             );
         }
         match sig.inputs.first() {
@@ -119,7 +128,7 @@ fn check_signatures(cx: &Ctxt, process: &Process<'_>) {
 fn check_parameters(cx: &Ctxt, handler: &Handler<'_>) {
     let sig = &handler.original.sig;
     let name = &sig.ident;
-    let typed: Vec<_> = sig
+    let typed: Vec<&syn::PatType> = sig
         .inputs
         .iter()
         .filter_map(|input| match input {
@@ -127,6 +136,19 @@ fn check_parameters(cx: &Ctxt, handler: &Handler<'_>) {
             FnArg::Receiver(_) => None,
         })
         .collect();
+    if !handler.is_event_handler() {
+        // A timeout carries no data: anything but the context is extra.
+        if let Some(extra) = typed.iter().find(|parameter| !is_context(&parameter.ty)) {
+            cx.error_spanned_by(
+                extra,
+                format!(
+                    "timeout handler `{name}` takes only `cx: &mut Context<Self>`; remove `{}`",
+                    written(*extra)
+                ),
+            );
+            return;
+        }
+    }
     let expected = if handler.is_event_handler() {
         "`(&mut self, event: &Payload, cx: &mut Context<Self>)`, or without `event` for unit variants"
     } else {
@@ -134,9 +156,18 @@ fn check_parameters(cx: &Ctxt, handler: &Handler<'_>) {
     };
     let most = if handler.is_event_handler() { 2 } else { 1 };
     if typed.len() > most {
+        // Point at a parameter that is neither the payload nor the context.
+        let extra = typed
+            .iter()
+            .skip(1)
+            .find(|parameter| !is_context(&parameter.ty))
+            .unwrap_or(&typed[most]);
         cx.error_spanned_by(
-            typed[most],
-            format!("handler `{name}` takes too many parameters; expected {expected}"),
+            extra,
+            format!(
+                "handler `{name}` takes too many parameters; remove `{}`: expected {expected}",
+                written(*extra)
+            ),
         );
         return;
     }
@@ -155,16 +186,13 @@ fn check_parameters(cx: &Ctxt, handler: &Handler<'_>) {
         check_context_arguments(cx, name, &context.ty);
     }
     if let Some(payload) = handler.payload {
-        if !handler.is_event_handler() {
+        if !matches!(payload, syn::Type::Reference(reference) if reference.mutability.is_none()) {
             cx.error_spanned_by(
                 payload,
-                format!("timeout handler `{name}` receives no event; expected {expected}"),
-            );
-        } else if !matches!(payload, syn::Type::Reference(reference) if reference.mutability.is_none())
-        {
-            cx.error_spanned_by(
-                payload,
-                format!("handler `{name}` must take the event payload by shared reference, as in `event: &BookingPlaced`"),
+                format!(
+                    "handler `{name}` must take the event payload by shared reference, as in `event: &{}`",
+                    written(payload)
+                ),
             );
         }
     }
@@ -189,7 +217,7 @@ fn check_context_arguments(cx: &Ctxt, name: &syn::Ident, ty: &syn::Type) {
     if count != 1 {
         cx.error_spanned_by(
             ty,
-            format!("write the context of handler `{name}` as `&mut Context<Self>`"),
+            format!("write the context of handler `{name}` as `&mut Context<Self>`; the macro adds the second argument from `sends(..)`"),
         );
     }
 }
@@ -243,7 +271,7 @@ fn check_handler_paths(cx: &Ctxt, process: &Process<'_>) {
             None => cx.error_spanned_by(
                 path,
                 format!(
-                    "timeout handler `{}` but no `timeouts(..)`; add `timeouts({})` to `#[process_manager(..)]`",
+                    "`{}` handles timeout `{written}`, but the process declares no `timeouts(..)`; add `timeouts({})` to `#[process_manager(..)]`",
                     handler.name(),
                     enum_of(path).map_or_else(|| "YourTimeoutEnum".to_owned(), |enum_path| path_string(&enum_path))
                 ),

@@ -7,7 +7,7 @@ use quote::quote;
 
 use crate::ast::Process;
 use crate::expand::{expand_command_enum, expand_exhaustive_checks, rewrite_impl, ContextMarker};
-use crate::prop::command_variant;
+use crate::prop::{command_variant, enum_of};
 
 /// The errors, the impl block (handlers may send anything, so no second
 /// round of undeclared-command errors), the command enum, a stub
@@ -21,10 +21,17 @@ pub(crate) fn expand(process: &Process<'_>, errors: TokenStream) -> TokenStream 
         .id
         .as_ref()
         .map_or_else(|| quote!(::std::string::String), |id| quote!(#id));
+    // Without `timeouts(..)`, the enum of a `#[timeout(..)]` handler, so
+    // its `cx.schedule(..)` calls type-check and only the real error shows.
     let timeout = process
         .attr
         .timeouts
-        .as_ref()
+        .clone()
+        .or_else(|| {
+            process
+                .timeout_handlers()
+                .find_map(|handler| handler.path().and_then(enum_of))
+        })
         .map_or_else(|| quote!(::pm_core::NoTimeout), |path| quote!(#path));
     let checks = expand_exhaustive_checks(process);
     // The command enum too, unless its variant names clash, so that code

@@ -5,6 +5,7 @@ use quote::quote;
 
 use crate::ast::{path_string, Handler, Process};
 use crate::attr::Correlate;
+use crate::expand::state_table;
 use crate::prop::{command_variant, variant_of};
 
 pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
@@ -40,14 +41,14 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
     });
     let state = match &attr.state {
         Some(field) => {
-            let self_ty = &process.original.self_ty;
             let field_name = field.to_string();
+            let table = state_table(process, field);
             quote! {
                 ::core::option::Option::Some(::pm_core::StateInfo {
                     field: #field_name,
-                    enum_name: ::pm_core::__private::state_enum(|process: &#self_ty| &process.#field),
-                    states: ::pm_core::__private::state_names(|process: &#self_ty| &process.#field),
-                    initial: ::pm_core::__private::state_initial(|process: &#self_ty| &process.#field),
+                    enum_name: #table.name,
+                    states: #table.variants,
+                    initial: #table.initial,
                 })
             }
         }

@@ -28,13 +28,21 @@ pub(crate) fn expand_exhaustive_checks(process: &Process<'_>) -> TokenStream {
     let states = states_expr(process);
     let state_enum = match &process.attr.state {
         Some(field) => {
-            let self_ty = &process.original.self_ty;
-            quote!(::pm_core::__private::state_enum(|process: &#self_ty| &process.#field))
+            let table = state_table(process, field);
+            quote_spanned!(field.span()=> #table.name)
         }
         None => quote!(""),
     };
     let mut checks = TokenStream::new();
     for (index, enum_path) in process.attr.subscribe.iter().enumerate() {
+        // A repeated entry is reported by the checks; its handlers are
+        // grouped under the first one.
+        let repeated = process.attr.subscribe[..index]
+            .iter()
+            .any(|earlier| path_string(earlier) == path_string(enum_path));
+        if repeated {
+            continue;
+        }
         let covers = covers_of(&rows, Group::Event(index));
         let kind = Kind::Event;
         checks.extend(expand_enum_check(
@@ -69,11 +77,18 @@ enum Kind {
 fn states_expr(process: &Process<'_>) -> TokenStream {
     match &process.attr.state {
         Some(field) => {
-            let self_ty = &process.original.self_ty;
-            quote_spanned!(field.span()=> ::pm_core::__private::state_names(|process: &#self_ty| &process.#field))
+            let table = state_table(process, field);
+            quote_spanned!(field.span()=> #table.variants)
         }
         None => quote!(&[]),
     }
+}
+
+/// `StateTable` of the state field, spanned on the field's name so that a
+/// field whose type is not a state enum is reported there.
+pub(crate) fn state_table(process: &Process<'_>, field: &syn::Ident) -> TokenStream {
+    let self_ty = &process.original.self_ty;
+    quote_spanned!(field.span()=> ::pm_core::__private::state_table(|process: &#self_ty| &process.#field))
 }
 
 /// `("Variant", &["State", ..], except)` per handler and ignore entry of a group.

@@ -17,7 +17,7 @@ use crate::ctxt::Ctxt;
 use crate::fallback;
 
 pub(crate) use command::expand_command_enum;
-pub(crate) use exhaustive::expand_exhaustive_checks;
+pub(crate) use exhaustive::{expand_exhaustive_checks, state_table};
 pub(crate) use strip::{rewrite_impl, strip_attributes, ContextMarker};
 
 /// The whole attribute macro: parse, check, then expand or fall back.

@@ -10,6 +10,7 @@ use syn::Path;
 use crate::ast::{path_string, Handler, Process};
 use crate::attr::Correlate;
 use crate::lower::{lower, Group, Row};
+use crate::prop::variant_of;
 
 /// The hidden enum with one variant per subscribed event enum.
 pub(super) fn expand_event_enum(process: &Process<'_>) -> TokenStream {
@@ -318,8 +319,16 @@ fn dispatch_by_state(process: &Process<'_>, row: &Row<'_, '_>, binds_payload: bo
             .map(|handler| call_handler(process, handler, binds_payload))
             .unwrap_or_else(|| quote!(::pm_core::Outcome::Ignored));
     };
+    // States match by name: their paths are type-checked once, by the
+    // const checks, so a wrong one is reported once.
     let arms = row.handlers.iter().map(|handler| {
-        let states = &handler.states().from;
+        let states: Vec<String> = handler
+            .states()
+            .from
+            .iter()
+            .filter_map(variant_of)
+            .map(ToString::to_string)
+            .collect();
         let pattern = if states.is_empty() {
             quote!(_)
         } else {
@@ -328,8 +337,9 @@ fn dispatch_by_state(process: &Process<'_>, row: &Row<'_, '_>, binds_payload: bo
         let call = call_handler(process, handler, binds_payload);
         quote!(#pattern => #call)
     });
+    let current = quote_spanned!(field.span()=> ::pm_core::State::name(&self.#field));
     quote! {
-        match self.#field {
+        match #current {
             #(#arms,)*
             #[allow(unreachable_patterns)]
             _ => ::pm_core::Outcome::Ignored,
@@ -360,7 +370,7 @@ fn call_handler(process: &Process<'_>, handler: &Handler<'_>, binds_payload: boo
         .attr
         .state
         .as_ref()
-        .map(|field| quote!(let __pm_from = ::pm_core::State::name(&self.#field);));
+        .map(|field| quote_spanned!(field.span()=> let __pm_from = ::pm_core::State::name(&self.#field);));
     quote! {{
         let mut cx = ::pm_core::Context::<Self, #marker>::__new(::core::clone::Clone::clone(id), now);
         #before
@@ -371,13 +381,15 @@ fn call_handler(process: &Process<'_>, handler: &Handler<'_>, binds_payload: boo
 }
 
 /// Rejects a call that left the state outside the handler's `to(..)` (or,
-/// without `to(..)`, changed it at all).
+/// without `to(..)`, changed it at all). States compare by name: the paths
+/// in `to(..)` are type-checked once, by the const checks.
 fn expand_transition_check(field: &syn::Ident, handler: &Handler<'_>) -> TokenStream {
     let name = handler.name().to_string();
     let to: &[Path] = &handler.states().to;
+    let after = quote_spanned!(field.span()=> let __pm_to = ::pm_core::State::name(&self.#field););
     if to.is_empty() {
         return quote! {
-            let __pm_to = ::pm_core::State::name(&self.#field);
+            #after
             if __pm_to != __pm_from {
                 return ::pm_core::Outcome::Rejected(::std::format!(
                     "handler `{}` moved the state from `{}` to `{}` but declares no `to(..)`; add `to({})` if that move is intended",
@@ -387,11 +399,13 @@ fn expand_transition_check(field: &syn::Ident, handler: &Handler<'_>) -> TokenSt
         };
     }
     let allowed = to.iter().map(path_string).collect::<Vec<_>>().join(", ");
+    let names = to.iter().filter_map(variant_of).map(ToString::to_string);
     quote! {
-        if !::core::matches!(self.#field, #(#to)|*) {
+        #after
+        if !::pm_core::__private::contains_str(&[#(#names),*], __pm_to) {
             return ::pm_core::Outcome::Rejected(::std::format!(
                 "handler `{}` moved the state from `{}` to `{}`, outside its `to({})`",
-                #name, __pm_from, ::pm_core::State::name(&self.#field), #allowed
+                #name, __pm_from, __pm_to, #allowed
             ));
         }
     }

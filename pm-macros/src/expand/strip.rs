@@ -74,6 +74,11 @@ fn add_marker(ty: &mut Type, marker: Type) {
         return;
     };
     if let PathArguments::AngleBracketed(arguments) = &mut last.arguments {
+        // Keep the process type and put the marker second, replacing one
+        // written by hand (the checks report that).
+        while arguments.args.len() > 1 {
+            arguments.args.pop();
+        }
         if arguments.args.len() == 1 {
             arguments.args.push(GenericArgument::Type(marker));
         }

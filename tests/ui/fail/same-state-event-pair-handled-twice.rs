@@ -1,0 +1,78 @@
+// `paid` and `paid_after_reminder` both handle `BookingEvent::Paid` in state `Stage::Reminded`.
+use pm_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, State)]
+enum Stage {
+    #[default]
+    New,
+    Placed,
+    Reminded,
+    Paid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Event)]
+enum BookingEvent {
+    Placed,
+    Reminded,
+    Paid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct IssueTickets;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct StopReminders;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Booking {
+    stage: Stage,
+}
+
+#[process_manager(
+    name = "booking",
+    id = String,
+    subscribe(BookingEvent),
+    state = stage,
+    ignore(
+        BookingEvent::Placed except(Stage::New),
+        BookingEvent::Reminded except(Stage::Placed),
+        BookingEvent::Paid in(Stage::New, Stage::Paid),
+    )
+)]
+impl Booking {
+    #[on(BookingEvent::Placed, start, in(Stage::New), to(Stage::Placed))]
+    fn placed(&mut self, _cx: &mut Context<Self>) {
+        self.stage = Stage::Placed;
+    }
+
+    #[on(BookingEvent::Reminded, in(Stage::Placed), to(Stage::Reminded))]
+    fn reminded(&mut self, _cx: &mut Context<Self>) {
+        self.stage = Stage::Reminded;
+    }
+
+    #[on(
+        BookingEvent::Paid,
+        in(Stage::Placed, Stage::Reminded),
+        to(Stage::Paid),
+        sends(IssueTickets)
+    )]
+    fn paid(&mut self, cx: &mut Context<Self>) {
+        self.stage = Stage::Paid;
+        cx.send(IssueTickets);
+    }
+
+    #[on(
+        BookingEvent::Paid,
+        in(Stage::Reminded),
+        to(Stage::Paid),
+        sends(IssueTickets, StopReminders)
+    )]
+    fn paid_after_reminder(&mut self, cx: &mut Context<Self>) {
+        self.stage = Stage::Paid;
+        cx.send(IssueTickets);
+        cx.send(StopReminders);
+    }
+}
+
+fn main() {}

@@ -1,0 +1,45 @@
+// `payment_due` takes the timeout kind as a parameter; a timeout handler takes only `cx`.
+use std::time::Duration;
+
+use pm_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, Event)]
+enum BookingEvent {
+    Placed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Timeout)]
+enum BookingTimeout {
+    PaymentDue,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ExpireBooking;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Booking {
+    placed: bool,
+}
+
+#[process_manager(
+    name = "booking",
+    id = String,
+    subscribe(BookingEvent),
+    timeouts(BookingTimeout)
+)]
+impl Booking {
+    #[on(BookingEvent::Placed, start)]
+    fn placed(&mut self, cx: &mut Context<Self>) {
+        self.placed = true;
+        cx.schedule(BookingTimeout::PaymentDue, Duration::from_secs(15 * 60));
+    }
+
+    #[timeout(BookingTimeout::PaymentDue, sends(ExpireBooking))]
+    fn payment_due(&mut self, _kind: BookingTimeout, cx: &mut Context<Self>) {
+        cx.send(ExpireBooking);
+        cx.complete();
+    }
+}
+
+fn main() {}

@@ -1,0 +1,57 @@
+// The README's example, corrected: every event handled, every command declared.
+use pm_core::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize, Event)]
+enum OrderEvent { Placed(OrderPlaced), Paid, Cancelled }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct OrderPlaced { email: String }
+
+#[derive(Debug, Clone, Copy, PartialEq, Timeout)]
+enum OrderTimeout { Reminder }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SendReminder { email: String }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct NotifyShop { email: String }
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Order { email: String }
+
+#[process_manager(name = "order", id = String, subscribe(OrderEvent), timeouts(OrderTimeout))]
+impl Order {
+    #[on(OrderEvent::Placed, start)]
+    fn placed(&mut self, placed: &OrderPlaced, cx: &mut Context<Self>) {
+        self.email = placed.email.clone();
+        cx.schedule(OrderTimeout::Reminder, Duration::from_secs(24 * 3600));
+    }
+
+    #[on(OrderEvent::Paid, sends(NotifyShop))]
+    fn paid(&mut self, cx: &mut Context<Self>) {
+        cx.send(NotifyShop { email: self.email.clone() });
+        cx.complete();
+    }
+
+    #[on(OrderEvent::Cancelled)]
+    fn cancelled(&mut self, cx: &mut Context<Self>) {
+        cx.complete();
+    }
+
+    #[timeout(OrderTimeout::Reminder, sends(SendReminder))]
+    fn remind(&mut self, cx: &mut Context<Self>) {
+        cx.send(SendReminder { email: self.email.clone() });
+    }
+}
+
+fn main() {
+    pm_core::testing::Scenario::<Order>::new("order-1".to_owned())
+        .given(OrderEvent::Placed(OrderPlaced { email: "ada@example.com".into() }))
+        .when(OrderEvent::Paid)
+        .then_sends([NotifyShop { email: "ada@example.com".into() }.into()])
+        .then_completed()
+        .advance(Duration::from_secs(25 * 3600))
+        .then_sends_nothing();
+}
