@@ -65,3 +65,21 @@ impl Drop for Ctxt {
         }
     }
 }
+
+/// Runs a derive: its expansion, or, after an error, the errors plus what
+/// `fallback` emits so that code using the type reports only the real error.
+pub(crate) fn derive_with(
+    input: &syn::DeriveInput,
+    expand: fn(&Ctxt, &syn::DeriveInput) -> TokenStream,
+    fallback: fn(&syn::DeriveInput) -> TokenStream,
+) -> TokenStream {
+    let cx = Ctxt::new();
+    let expanded = expand(&cx, input);
+    match cx.check() {
+        Some(errors) => {
+            let stub = fallback(input);
+            quote::quote!(#errors #stub)
+        }
+        None => expanded,
+    }
+}

@@ -6,7 +6,7 @@ use quote::quote;
 use syn::{Data, DeriveInput, Fields, LitStr};
 
 use crate::attr::report_unknown_key;
-use crate::ctxt::Ctxt;
+use crate::ctxt::{derive_with, Ctxt};
 use crate::symbol::{EVENT, EVENT_ENUM_KEYS, EVENT_VARIANT_KEYS, FAMILY, NAME};
 
 /// One variant of an event enum.
@@ -19,15 +19,7 @@ struct Variant<'a> {
 }
 
 pub(crate) fn derive(input: DeriveInput) -> TokenStream {
-    let cx = Ctxt::new();
-    let expanded = expand(&cx, &input);
-    match cx.check() {
-        Some(errors) => {
-            let stub = fallback(&input);
-            quote!(#errors #stub)
-        }
-        None => expanded,
-    }
+    derive_with(&input, expand, fallback)
 }
 
 /// After an error: an impl with every variant listed and unreachable

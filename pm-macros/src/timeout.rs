@@ -5,18 +5,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Data, DeriveInput, Fields};
 
-use crate::ctxt::Ctxt;
+use crate::ctxt::{derive_with, Ctxt};
 
 pub(crate) fn derive(input: DeriveInput) -> TokenStream {
-    let cx = Ctxt::new();
-    let expanded = expand(&cx, &input);
-    match cx.check() {
-        Some(errors) => {
-            let stub = fallback(&input);
-            quote!(#errors #stub)
-        }
-        None => expanded,
-    }
+    derive_with(&input, expand, fallback)
 }
 
 /// After an error: an impl with every variant listed and unreachable
