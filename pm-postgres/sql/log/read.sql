@@ -9,7 +9,9 @@
 -- events of other families too. A transaction held open anywhere on the
 -- server holds xmin back: that shows as lag, never as loss, and `held_back`
 -- tells the reader to look again soon rather than wait for a NOTIFY that
--- has already been sent.
+-- has already been sent. (It compares the newest transaction, one index
+-- probe, with xmin: an EXISTS over the events at or above xmin would scan
+-- the whole log when none is.)
 --
 -- $1, $2: the checkpoint (transaction, position); $3: LIKE patterns of the
 -- families to read (empty: all); $4: the batch size.
@@ -34,7 +36,7 @@ batch AS (
 )
 SELECT v.transaction_id::text::bigint AS end_transaction,
        v.position AS end_position,
-       EXISTS (SELECT 1 FROM pm.events e WHERE e.transaction_id >= h.xmin) AS held_back,
+       coalesce((SELECT max(e.transaction_id) FROM pm.events e) >= h.xmin, false) AS held_back,
        b.transaction_id::text::bigint AS transaction_id,
        b.position,
        b.stream_id,
