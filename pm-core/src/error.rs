@@ -77,6 +77,12 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// The store does not offer this operation.
+    #[error("this store does not support {what}")]
+    Unsupported {
+        /// The operation.
+        what: &'static str,
+    },
     /// Two registered processes share a name.
     #[error("two processes are named `{name}`; process names must be unique")]
     DuplicateProcess {

@@ -97,7 +97,7 @@ pub use state::State;
 pub use store::{
     Batch, Checkpoint, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus,
     InstanceWrite, MemoryStore, NewCommand, OutboxCommand, ParkedEvent, ParkedItem, ProcessStats,
-    Store, TimeoutWrite,
+    Release, ReleasedItem, Store, TimeoutWrite,
 };
 pub use timeout::{NoTimeout, Timeout};
 

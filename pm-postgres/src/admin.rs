@@ -1,9 +1,9 @@
 //! Operations for operators (what the `pm` binary calls): which processes
-//! run, how far behind they are, what is parked, and dead letters to retry
-//! or purge.
+//! run, how far behind they are, what is parked and releasing it, and dead
+//! letters to retry or purge.
 
 use chrono::{DateTime, Utc};
-use pm_core::{DeadLetter, ParkedEvent, ProcessStats, Result, Store};
+use pm_core::{DeadLetter, ParkedEvent, ProcessStats, Release, Result, Store};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
@@ -109,6 +109,16 @@ impl Admin {
     /// The dead letters of `process`.
     pub async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
         self.backend.store().dead_letters(process).await
+    }
+
+    /// Releases a parked instance: the engine applies its parked items again,
+    /// in order (with [`Release::SkipFailed`], without the ones that
+    /// failed); returns how many items will be applied.
+    pub async fn release(&self, process: &str, instance: &str, release: Release) -> Result<u64> {
+        self.backend
+            .store()
+            .release_instance(process, instance, release)
+            .await
     }
 
     /// Puts dead letters back in the outbox, due now; returns how many.

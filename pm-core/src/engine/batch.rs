@@ -15,7 +15,7 @@ use crate::event::RecordedEvent;
 use crate::process::{Outcome, ProcessManager, Routed};
 use crate::store::{
     Batch, DueTimeout, InstanceRecord, InstanceStatus, InstanceWrite, NewCommand, ParkedEvent,
-    ParkedItem, TimeoutWrite,
+    ParkedItem, ReleasedItem, TimeoutWrite,
 };
 use crate::timeout::Timeout;
 
@@ -101,16 +101,29 @@ struct Applier<'a, P: ProcessManager> {
     commands: Vec<NewCommand>,
     typed_commands: Vec<(String, P::Command)>,
     parked: Vec<ParkedEvent>,
+    /// Instances parked during this batch (a replay must not unpark them
+    /// again).
+    reparked: Vec<String>,
     counts: BatchCounts,
 }
 
 /// Applies routed events (in log order) and then due timeouts to the loaded
 /// instances.
+/// What one batch applies: released parked items first (their instances
+/// were waiting longest), then new events in log order, then due timeouts.
+pub(crate) struct BatchInput<P: ProcessManager> {
+    /// Parked items of released instances, oldest first.
+    pub(crate) released: Vec<ReleasedItem>,
+    /// New events with their routing, in log order.
+    pub(crate) events: Vec<(RecordedEvent, Routed<P>)>,
+    /// Timeouts now due.
+    pub(crate) due: Vec<DueTimeout>,
+}
+
 pub(crate) fn apply_batch<P: ProcessManager>(
     source: &str,
     now: DateTime<Utc>,
-    events: Vec<(RecordedEvent, Routed<P>)>,
-    due: Vec<DueTimeout>,
+    input: BatchInput<P>,
     loaded: Vec<InstanceRecord>,
 ) -> Applied<P> {
     let mut applier = Applier::<P> {
@@ -123,18 +136,26 @@ pub(crate) fn apply_batch<P: ProcessManager>(
         commands: Vec::new(),
         typed_commands: Vec::new(),
         parked: Vec::new(),
+        reparked: Vec::new(),
         counts: BatchCounts::default(),
     };
     for record in loaded {
         applier.insert_loaded(record);
     }
-    for (event, routed) in events {
+    let mut replayed = Vec::with_capacity(input.released.len());
+    for item in input.released {
+        replayed.push(item.id);
+        applier.replay(item.parked);
+    }
+    for (event, routed) in input.events {
         applier.apply_event(event, routed);
     }
-    for timeout in due {
+    for timeout in input.due {
         applier.apply_timeout(timeout);
     }
-    applier.finish()
+    let mut applied = applier.finish();
+    applied.batch.replayed = replayed;
+    applied
 }
 
 impl<P: ProcessManager> Applier<'_, P> {
@@ -162,6 +183,30 @@ impl<P: ProcessManager> Applier<'_, P> {
                 changed: false,
             },
         );
+    }
+
+    /// Applies a parked item of a released instance again. The instance
+    /// is active from its first item on; a failure parks it anew, and the
+    /// items behind are held again.
+    fn replay(&mut self, parked: ParkedEvent) {
+        let Some(key) = parked.instance else {
+            return;
+        };
+        if let Some(slot) = self.slots.get_mut(&key) {
+            if slot.status == InstanceStatus::Parked && !self.reparked.contains(&key) {
+                slot.status = InstanceStatus::Active;
+                self.mark_changed(&key);
+            }
+        }
+        match parked.item {
+            ParkedItem::Event(event) => {
+                let routed = P::route(&event);
+                self.apply_event(event, routed);
+            }
+            // A timeout that failed stays scheduled, and fires again once
+            // its instance is active.
+            ParkedItem::Timeout { .. } => {}
+        }
     }
 
     fn apply_event(&mut self, event: RecordedEvent, routed: Routed<P>) {
@@ -396,6 +441,9 @@ impl<P: ProcessManager> Applier<'_, P> {
 
     fn park(&mut self, key: &str, item: ParkedItem, error: Option<String>) {
         self.counts.parked += 1;
+        if !self.reparked.iter().any(|parked| parked == key) {
+            self.reparked.push(key.to_owned());
+        }
         if let Some(slot) = self.slots.get_mut(key) {
             if let Some(error) = &error {
                 tracing::warn!(process = P::NAME, instance = key, %error, "instance parked");
@@ -480,6 +528,7 @@ impl<P: ProcessManager> Applier<'_, P> {
                 commands: self.commands,
                 timeouts,
                 parked: self.parked,
+                replayed: Vec::new(),
             },
             commands: self.typed_commands,
             counts: self.counts,
@@ -514,7 +563,7 @@ fn decode_state<P: ProcessManager>(record: &InstanceRecord) -> Result<Option<P>,
     if record.state.is_null() {
         // `null` marks an instance parked before it started, unless the
         // state type itself is written as `null` (a unit struct).
-        return Ok(serde_json::from_value(Value::Null).ok());
+        return Ok(P::deserialize(&Value::Null).ok());
     }
     let stored = record.schema_version;
     let current = P::STATE_VERSION;
@@ -523,14 +572,16 @@ fn decode_state<P: ProcessManager>(record: &InstanceRecord) -> Result<Option<P>,
             "stored state has schema version {stored}, newer than this build's {current}; run a build that knows version {stored}"
         ));
     }
+    let migrated;
     let json = if stored < current {
-        P::migrate_state(stored, record.state.clone()).map_err(|error| {
+        migrated = P::migrate_state(stored, record.state.clone()).map_err(|error| {
             format!("state of schema version {stored} failed to migrate to {current}: {error}")
-        })?
+        })?;
+        &migrated
     } else {
-        record.state.clone()
+        &record.state
     };
-    serde_json::from_value(json).map(Some).map_err(|error| {
+    P::deserialize(json).map(Some).map_err(|error| {
         format!("stored state (schema version {current}) does not decode: {error}")
     })
 }

@@ -22,7 +22,7 @@ mod run;
 pub use batch::BatchCounts;
 pub use metrics::{MetricsSnapshot, ProcessMetrics};
 
-pub(crate) use batch::apply_batch;
+pub(crate) use batch::{apply_batch, BatchInput};
 pub(crate) use run::instances_to_load;
 
 use std::collections::HashMap;
@@ -62,7 +62,7 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         Self {
-            batch_size: 1000,
+            batch_size: 2000,
             poll_interval: Duration::from_millis(500),
             claim_limit: 500,
             dispatch_concurrency: 64,

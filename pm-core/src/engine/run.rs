@@ -4,12 +4,16 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::batch::BatchInput;
 use super::{apply_batch, error_backoff, pause_unless_shutdown, ProcessMetrics, Shared};
 use crate::error::{Error, Result};
 use crate::event::RecordedEvent;
-use crate::log::{EventSource, Position};
+use crate::log::{EventSource, Position, ReadBatch};
 use crate::process::{ProcessManager, Routed};
 use crate::store::{Batch, Checkpoint, Store};
+
+/// How many released instances one batch replays at most.
+const RELEASED_INSTANCES_PER_BATCH: usize = 100;
 
 /// How soon to read again when events exist that an open transaction still
 /// holds back.
@@ -61,9 +65,18 @@ where
     };
     let mut persisted = checkpoint;
     let mut appended = shared.log.subscribe();
+    let mut prefetched = None;
     while !*shutdown.borrow() {
         appended.borrow_and_update();
-        match run_round::<P, S, L>(&shared, &metrics, &families, &source, checkpoint).await {
+        let round = run_round::<P, S, L>(
+            &shared,
+            &metrics,
+            &families,
+            &source,
+            checkpoint,
+            &mut prefetched,
+        );
+        match round.await {
             Ok(Round::Worked { end }) => {
                 failures = 0;
                 checkpoint = end;
@@ -112,6 +125,7 @@ async fn run_round<P, S, L>(
     families: &[&'static str],
     source: &str,
     checkpoint: Position,
+    prefetched: &mut Option<ReadBatch>,
 ) -> Result<Round>
 where
     P: ProcessManager,
@@ -120,14 +134,22 @@ where
 {
     let now = shared.clock.now();
     let limit = shared.options.batch_size;
-    let read = shared.log.read(checkpoint, families, limit).await?;
+    let read = match prefetched.take() {
+        Some(read) => read,
+        None => shared.log.read(checkpoint, families, limit).await?,
+    };
     let due = shared.store.due_timeouts(P::NAME, now, limit).await?;
-    if read.events.is_empty() && due.is_empty() {
+    let released = shared
+        .store
+        .released_items(P::NAME, RELEASED_INSTANCES_PER_BATCH)
+        .await?;
+    if read.events.is_empty() && due.is_empty() && released.is_empty() {
         return Ok(Round::Idle {
             end: read.end,
             held_back: read.held_back,
         });
     }
+    let full = read.events.len() >= limit;
     let routed: Vec<(RecordedEvent, Routed<P>)> = read
         .events
         .into_iter()
@@ -136,9 +158,19 @@ where
             (event, routed)
         })
         .collect();
-    let ids = instances_to_load(&routed, due.iter().map(|timeout| timeout.instance.as_str()));
+    let others = due.iter().map(|timeout| timeout.instance.as_str()).chain(
+        released
+            .iter()
+            .filter_map(|item| item.parked.instance.as_deref()),
+    );
+    let ids = instances_to_load(&routed, others);
     let loaded = shared.store.load_instances(P::NAME, &ids).await?;
-    let mut applied = apply_batch::<P>(source, now, routed, due, loaded);
+    let input = BatchInput {
+        released,
+        events: routed,
+        due,
+    };
+    let mut applied = apply_batch::<P>(source, now, input, loaded);
     if read.end > checkpoint {
         applied.batch.checkpoint = Some(Checkpoint {
             source: source.to_owned(),
@@ -146,7 +178,16 @@ where
         });
     }
     let commands = applied.batch.commands.len();
-    shared.store.commit(applied.batch).await?;
+    let commit = shared.store.commit(applied.batch);
+    if full {
+        // More is waiting: read the next batch while this one commits.
+        let next = shared.log.read(read.end, families, limit);
+        let (committed, next) = tokio::join!(commit, next);
+        committed?;
+        *prefetched = next.ok();
+    } else {
+        commit.await?;
+    }
     metrics.record_batch(applied.counts, commands);
     Ok(Round::Worked { end: read.end })
 }

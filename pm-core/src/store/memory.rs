@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     Batch, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus, OutboxCommand,
-    ParkedEvent, ProcessStats, Store,
+    ParkedEvent, ProcessStats, Release, ReleasedItem, Store,
 };
 use crate::error::{Error, Result};
 use crate::log::Position;
@@ -40,7 +40,9 @@ struct ProcessData {
     /// The outbox position of each pending command.
     outbox_seq: HashMap<Uuid, u64>,
     delivered: u64,
-    parked: Vec<ParkedEvent>,
+    /// Parked items with their id and whether they are released.
+    parked: Vec<(i64, bool, ParkedEvent)>,
+    next_parked_id: i64,
     dead: Vec<DeadLetter>,
 }
 
@@ -255,7 +257,12 @@ impl Store for MemoryStore {
                     },
                 );
             }
-            data.parked.extend(batch.parked);
+            data.parked
+                .retain(|(id, _, _)| !batch.replayed.contains(id));
+            for parked in batch.parked {
+                data.next_parked_id += 1;
+                data.parked.push((data.next_parked_id, false, parked));
+            }
         }
         if has_commands {
             self.inner.outbox_changed.send_modify(|count| *count += 1);
@@ -380,8 +387,67 @@ impl Store for MemoryStore {
         Ok(self
             .processes()
             .get(process)
-            .map(|data| data.parked.clone())
+            .map(|data| {
+                data.parked
+                    .iter()
+                    .map(|(_, _, parked)| parked.clone())
+                    .collect()
+            })
             .unwrap_or_default())
+    }
+
+    async fn release_instance(
+        &self,
+        process: &str,
+        instance: &str,
+        release: Release,
+    ) -> Result<u64> {
+        let mut processes = self.processes();
+        let Some(data) = processes.get_mut(process) else {
+            return Ok(0);
+        };
+        let of_instance = |parked: &ParkedEvent| parked.instance.as_deref() == Some(instance);
+        if release == Release::SkipFailed {
+            data.parked
+                .retain(|(_, _, parked)| !(of_instance(parked) && parked.error.is_some()));
+        }
+        let mut count = 0;
+        for (_, released, parked) in &mut data.parked {
+            if of_instance(parked) {
+                *released = true;
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    async fn released_items(&self, process: &str, instances: usize) -> Result<Vec<ReleasedItem>> {
+        let processes = self.processes();
+        let Some(data) = processes.get(process) else {
+            return Ok(Vec::new());
+        };
+        let mut chosen: Vec<&str> = Vec::new();
+        for (_, released, parked) in &data.parked {
+            if let (true, Some(instance)) = (*released, parked.instance.as_deref()) {
+                if !chosen.contains(&instance) && chosen.len() < instances {
+                    chosen.push(instance);
+                }
+            }
+        }
+        Ok(data
+            .parked
+            .iter()
+            .filter(|(_, _, parked)| {
+                parked
+                    .instance
+                    .as_deref()
+                    .is_some_and(|instance| chosen.contains(&instance))
+            })
+            .map(|(id, _, parked)| ReleasedItem {
+                id: *id,
+                parked: parked.clone(),
+            })
+            .collect())
     }
 
     async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {

@@ -87,6 +87,9 @@ pub struct Batch {
     pub timeouts: Vec<TimeoutWrite>,
     /// Events that parked an instance or were held behind a parked one.
     pub parked: Vec<ParkedEvent>,
+    /// Ids of released parked items this batch applied again (they are
+    /// removed; any that failed again are in `parked` anew).
+    pub replayed: Vec<i64>,
 }
 
 impl Batch {
@@ -97,6 +100,7 @@ impl Batch {
             && self.commands.is_empty()
             && self.timeouts.is_empty()
             && self.parked.is_empty()
+            && self.replayed.is_empty()
     }
 }
 
@@ -173,6 +177,24 @@ pub struct ParkedEvent {
     pub item: ParkedItem,
     /// Why it failed; `None` for items merely held behind a failed one.
     pub error: Option<String>,
+}
+
+/// How an operator releases a parked instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// Apply every parked item again, the failed one first.
+    Retry,
+    /// Drop the items that failed and apply the ones held behind them.
+    SkipFailed,
+}
+
+/// A parked item of a released instance, waiting to be applied again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleasedItem {
+    /// The item's id in the store.
+    pub id: i64,
+    /// The item.
+    pub parked: ParkedEvent,
 }
 
 /// What a [`ParkedEvent`] holds.
@@ -333,6 +355,35 @@ pub trait Store: Send + Sync + 'static {
 
     /// The dead-lettered commands of `process`, oldest first.
     fn dead_letters(&self, process: &str) -> impl Future<Output = Result<Vec<DeadLetter>>> + Send;
+
+    /// Releases parked instance `instance`: the engine applies its parked
+    /// items again, in order, before new events (with
+    /// [`Release::SkipFailed`], without the ones that failed). Returns how
+    /// many items will be applied.
+    fn release_instance(
+        &self,
+        process: &str,
+        instance: &str,
+        release: Release,
+    ) -> impl Future<Output = Result<u64>> + Send {
+        let _ = (process, instance, release);
+        async {
+            Err(crate::Error::Unsupported {
+                what: "releasing parked instances",
+            })
+        }
+    }
+
+    /// Every parked item of up to `instances` released instances (items
+    /// held behind them since included), oldest first.
+    fn released_items(
+        &self,
+        process: &str,
+        instances: usize,
+    ) -> impl Future<Output = Result<Vec<ReleasedItem>>> + Send {
+        let _ = (process, instances);
+        async { Ok(Vec::new()) }
+    }
 
     /// Records which processes run against this store, with their
     /// descriptors, for operator tooling. Called when a process loop starts.

@@ -8,11 +8,11 @@ use futures::executor::block_on;
 use serde_json::Value;
 
 use crate::clock::{Clock, ManualClock};
-use crate::engine::{apply_batch, instances_to_load};
+use crate::engine::{apply_batch, instances_to_load, BatchInput};
 use crate::event::{Event, RecordedEvent};
 use crate::log::Position;
 use crate::process::{ProcessManager, Routed};
-use crate::store::{InstanceRecord, InstanceStatus, MemoryStore, ParkedEvent, Store};
+use crate::store::{InstanceRecord, InstanceStatus, MemoryStore, ParkedEvent, Release, Store};
 
 /// An event prepared for a scenario: its type name, payload and, optionally,
 /// the stream it is on (the scenario's instance id by default).
@@ -139,6 +139,26 @@ impl<P: ProcessManager> Scenario<P> {
         let event = self.record(event.into());
         let routed = P::route(&event);
         self.apply(vec![(event, routed)], Vec::new());
+        self
+    }
+
+    /// Releases the parked instance as an operator would, and applies its
+    /// parked items again (with [`Release::SkipFailed`], without the failed
+    /// ones).
+    pub fn release(mut self, release: Release) -> Self {
+        if let Err(error) = block_on(self.store.release_instance(P::NAME, &self.key, release)) {
+            panic!(
+                "scenario of process `{}` could not release `{}`: {error}",
+                P::NAME,
+                self.key
+            );
+        }
+        let released = block_on(self.store.released_items(P::NAME, 1)).unwrap_or_default();
+        self.apply_input(BatchInput {
+            released,
+            events: Vec::new(),
+            due: Vec::new(),
+        });
         self
     }
 
@@ -358,9 +378,27 @@ impl<P: ProcessManager> Scenario<P> {
         events: Vec<(RecordedEvent, Routed<P>)>,
         due: Vec<crate::store::DueTimeout>,
     ) {
-        let ids = instances_to_load(&events, due.iter().map(|timeout| timeout.instance.as_str()));
+        self.apply_input(BatchInput {
+            released: Vec::new(),
+            events,
+            due,
+        });
+    }
+
+    fn apply_input(&mut self, input: BatchInput<P>) {
+        let others = input
+            .due
+            .iter()
+            .map(|timeout| timeout.instance.as_str())
+            .chain(
+                input
+                    .released
+                    .iter()
+                    .filter_map(|item| item.parked.instance.as_deref()),
+            );
+        let ids = instances_to_load(&input.events, others);
         let loaded = block_on(self.store.load_instances(P::NAME, &ids)).unwrap_or_default();
-        let applied = apply_batch::<P>("scenario", self.clock.now(), events, due, loaded);
+        let applied = apply_batch::<P>("scenario", self.clock.now(), input, loaded);
         // The memory store only refuses a batch whose instances changed
         // since loading, which cannot happen in a single-threaded scenario.
         if let Err(error) = block_on(self.store.commit(applied.batch)) {

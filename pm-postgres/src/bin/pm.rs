@@ -3,6 +3,7 @@
 //! ```text
 //! pm status                         processes, checkpoints, lag, counts, log horizon
 //! pm parked <process>               events parked or held, with their errors
+//! pm release <process> <instance>   apply them again (--skip-failed drops the failed ones)
 //! pm dead-letters <process>         commands that gave up
 //! pm retry-dead-letters <process>   put them back in the outbox (--id to pick)
 //! pm purge-dead-letters <process>   delete them (--id to pick)
@@ -11,7 +12,7 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use pm_core::ParkedItem;
+use pm_core::{ParkedItem, Release};
 use pm_postgres::{Admin, PgBackend, Selection};
 use uuid::Uuid;
 
@@ -31,6 +32,15 @@ enum Command {
     Status,
     /// Events parked or held for a process.
     Parked { process: String },
+    /// Let a parked instance go on: its parked events are applied again, in
+    /// order, by the running engine.
+    Release {
+        process: String,
+        instance: String,
+        /// Drop the events that failed instead of retrying them.
+        #[arg(long)]
+        skip_failed: bool,
+    },
     /// Dead-lettered commands of a process.
     DeadLetters { process: String },
     /// Put dead letters back in the outbox, due now.
@@ -91,6 +101,28 @@ async fn main() -> anyhow::Result<()> {
                     .as_deref()
                     .unwrap_or("held behind an earlier failure");
                 println!("{instance}\t{what}\t{error}");
+            }
+        }
+        Command::Release {
+            process,
+            instance,
+            skip_failed,
+        } => {
+            let mode = if skip_failed {
+                Release::SkipFailed
+            } else {
+                Release::Retry
+            };
+            let count = admin
+                .release(&process, &instance, mode)
+                .await
+                .context("releasing the instance")?;
+            if count == 0 {
+                println!("`{instance}` of `{process}` has nothing parked");
+            } else {
+                println!(
+                    "{count} parked items of `{instance}` will be applied again by the engine"
+                );
             }
         }
         Command::DeadLetters { process } => {

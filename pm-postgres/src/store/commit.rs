@@ -17,6 +17,7 @@ const DELETE_TIMEOUTS: &str = include_str!("../../sql/store/delete_timeouts.sql"
 const INSERT_PARKED: &str = include_str!("../../sql/store/insert_parked.sql");
 const SAVE_CHECKPOINT: &str = include_str!("../../sql/store/save_checkpoint.sql");
 const NOTIFY_OUTBOX: &str = include_str!("../../sql/store/notify_outbox.sql");
+const DELETE_REPLAYED: &str = include_str!("../../sql/store/delete_replayed.sql");
 
 /// Commits `batch` atomically; a stale instance rolls everything back.
 pub(super) async fn commit(pool: &PgPool, batch: Batch) -> Result<()> {
@@ -31,6 +32,14 @@ pub(super) async fn commit(pool: &PgPool, batch: Batch) -> Result<()> {
     write_instances(&mut tx, &batch).await?;
     write_commands(&mut tx, &batch).await?;
     write_timeouts(&mut tx, process, &batch.timeouts).await?;
+    if !batch.replayed.is_empty() {
+        sqlx::query(DELETE_REPLAYED)
+            .bind(process)
+            .bind(&batch.replayed)
+            .execute(&mut *tx)
+            .await
+            .map_err(database("removing replayed parked items failed"))?;
+    }
     write_parked(&mut tx, &batch).await?;
     if let Some(checkpoint) = &batch.checkpoint {
         sqlx::query(SAVE_CHECKPOINT)

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use pm_core::{
     Batch, Claim, DeadLetter, Descriptor, DueTimeout, InstanceRecord, InstanceStatus,
-    OutboxCommand, ParkedEvent, ParkedItem, Position, ProcessStats, RecordedEvent, Result, Store,
+    OutboxCommand, ParkedEvent, ParkedItem, Position, ProcessStats, RecordedEvent, Release,
+    ReleasedItem, Result, Store,
 };
 use sqlx::{PgPool, Row};
 use tokio::sync::watch;
@@ -23,6 +24,8 @@ const LOAD_INSTANCES: &str = include_str!("../../sql/store/load_instances.sql");
 const STATS: &str = include_str!("../../sql/store/stats.sql");
 const PARKED_EVENTS: &str = include_str!("../../sql/store/parked_events.sql");
 const REGISTER_PROCESS: &str = include_str!("../../sql/store/register_process.sql");
+const RELEASE_INSTANCE: &str = include_str!("../../sql/store/release_instance.sql");
+const RELEASED_ITEMS: &str = include_str!("../../sql/store/released_items.sql");
 
 /// The store in the `pm` schema. Cloning shares the pool.
 #[derive(Debug, Clone)]
@@ -165,6 +168,41 @@ impl Store for PgStore {
 
     async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
         dispatch::dead_letters(&self.pool, process).await
+    }
+
+    async fn release_instance(
+        &self,
+        process: &str,
+        instance: &str,
+        release: Release,
+    ) -> Result<u64> {
+        let result = sqlx::query(RELEASE_INSTANCE)
+            .bind(process)
+            .bind(instance)
+            .bind(release == Release::SkipFailed)
+            .execute(&self.pool)
+            .await
+            .map_err(database("releasing a parked instance failed"))?;
+        Ok(result.rows_affected())
+    }
+
+    async fn released_items(&self, process: &str, instances: usize) -> Result<Vec<ReleasedItem>> {
+        let rows = sqlx::query(RELEASED_ITEMS)
+            .bind(process)
+            .bind(i64::try_from(instances).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database("reading released parked items failed"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(ReleasedItem {
+                    id: row
+                        .try_get("id")
+                        .map_err(database("decoding a parked event failed"))?,
+                    parked: parked_event(row)?,
+                })
+            })
+            .collect()
     }
 
     async fn register_process(&self, descriptor: &Descriptor) -> Result<()> {
