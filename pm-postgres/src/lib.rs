@@ -62,9 +62,15 @@ impl PgBackend {
             url: redact(url),
             source,
         })?;
+        // The engine runs the same few statements with new arrays each time:
+        // one generic plan each beats re-planning every batch.
+        let options = options.options([("plan_cache_mode", "force_generic_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
+            // A broken connection fails its statement, which the loops
+            // retry; a ping before every statement would cost a round trip.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|source| Error::Connect {
