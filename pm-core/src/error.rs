@@ -57,17 +57,6 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    /// Stored state could not be read back.
-    #[error("stored state of instance `{instance}` of process `{process}` does not decode")]
-    State {
-        /// The process.
-        process: String,
-        /// The instance.
-        instance: String,
-        /// What serde reported.
-        #[source]
-        source: serde_json::Error,
-    },
     /// A storage backend failed.
     #[error("{context}")]
     Backend {
