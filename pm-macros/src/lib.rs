@@ -1,10 +1,13 @@
-//! Procedural macros of `pm-core`: `#[process_manager]`, `#[derive(Event)]`
-//! and `#[derive(Timeout)]`. Use them through `pm_core`, which re-exports
-//! them with their documentation.
+//! Procedural macros of `pm-core`: `#[process_manager]` and
+//! `#[derive(Event, Timeout, State)]`. Use them through `pm_core`, which
+//! re-exports them with their documentation.
 //!
 //! The attribute macro runs in three phases, each in its own module:
-//! parse (`attr`, `ast`), check (`check`), expand (`expand`), sharing one
-//! error collector (`ctxt`) so that every mistake is reported at once.
+//! parse (`attr`, `ast`), lower to one transition table (`lower`), check
+//! (`check`), expand (`expand`), sharing one error collector (`ctxt`) so
+//! that every mistake is reported at once.
+
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod ast;
 mod attr;
