@@ -4,34 +4,30 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Serialize, Deserialize, Event)]
-enum OrderEvent { Placed(OrderPlaced), Paid, Cancelled }
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct OrderPlaced { email: String }
+enum OrderEvent { Placed, Paid, Cancelled }
 
 #[derive(Debug, Clone, Copy, PartialEq, Timeout)]
 enum OrderTimeout { Reminder }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct SendReminder { email: String }
+struct SendReminder { order: String }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct NotifyShop { email: String }
+struct NotifyShop { order: String }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-struct Order { email: String }
+struct Order { reminders: u32 }
 
 #[process_manager(name = "order", id = String, subscribe(OrderEvent), timeouts(OrderTimeout))]
 impl Order {
     #[on(OrderEvent::Placed, start)]
-    fn placed(&mut self, placed: &OrderPlaced, cx: &mut Context<Self>) {
-        self.email = placed.email.clone();
+    fn placed(&mut self, cx: &mut Context<Self>) {
         cx.schedule(OrderTimeout::Reminder, Duration::from_secs(24 * 3600));
     }
 
     #[on(OrderEvent::Paid, sends(NotifyShop))]
     fn paid(&mut self, cx: &mut Context<Self>) {
-        cx.send(NotifyShop { email: self.email.clone() });
+        cx.send(NotifyShop { order: cx.id().clone() });
         cx.complete();
     }
 
@@ -42,15 +38,16 @@ impl Order {
 
     #[timeout(OrderTimeout::Reminder, sends(SendReminder))]
     fn remind(&mut self, cx: &mut Context<Self>) {
-        cx.send(SendReminder { email: self.email.clone() });
+        self.reminders += 1;
+        cx.send(SendReminder { order: cx.id().clone() });
     }
 }
 
 fn main() {
     pm_core::testing::Scenario::<Order>::new("order-1".to_owned())
-        .given(OrderEvent::Placed(OrderPlaced { email: "ada@example.com".into() }))
+        .given(OrderEvent::Placed)
         .when(OrderEvent::Paid)
-        .then_sends([NotifyShop { email: "ada@example.com".into() }.into()])
+        .then_sends([NotifyShop { order: "order-1".into() }.into()])
         .then_completed()
         .advance(Duration::from_secs(25 * 3600))
         .then_sends_nothing();
