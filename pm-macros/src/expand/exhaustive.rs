@@ -132,10 +132,15 @@ fn expand_enum_check(
             "` to the `in(..)` of its `#[timeout(..)]`, or `",
         ),
     };
+    // Named so that rustc's label reads as the rule that failed.
+    let rule = match kind {
+        Kind::Event => quote::format_ident!("EVERY_EVENT_IS_HANDLED_OR_IGNORED", span = span),
+        Kind::Timeout => quote::format_ident!("EVERY_TIMEOUT_IS_HANDLED_OR_IGNORED", span = span),
+    };
     let mut checks = TokenStream::new();
     for index in 0..MAX_VARIANTS {
         checks.extend(quote_spanned! {span=>
-            const _: () = {
+            const _: () = { const #rule: () = {
                 const VARIANTS: &[::pm_core::__private::VariantInfo] = <#enum_path as #trait_path>::VARIANTS;
                 const STATES: &[&str] = #states;
                 const STATE_ENUM: &str = #state_enum;
@@ -158,7 +163,7 @@ fn expand_enum_check(
                         }
                     }
                 }
-            };
+            }; };
         });
     }
     let too_many = format!(
