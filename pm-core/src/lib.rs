@@ -95,9 +95,9 @@ pub use process::{
 };
 pub use state::State;
 pub use store::{
-    Batch, Checkpoint, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus,
-    InstanceWrite, MemoryStore, NewCommand, OutboxCommand, ParkedEvent, ParkedItem, ProcessStats,
-    Release, ReleasedItem, Store, TimeoutWrite,
+    Batch, Checkpoint, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord,
+    InstanceStatus, InstanceWrite, MemoryStore, NewCommand, OutboxCommand, ParkedEvent, ParkedItem,
+    ProcessStats, Release, ReleasedItem, Store, TimeoutWrite,
 };
 pub use timeout::{NoTimeout, Timeout};
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use common::*;
 use pm_core::prelude::*;
 use pm_core::{
-    Batch, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus, OutboxCommand,
-    ParkedEvent, Position, ProcessStats, Store,
+    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, InstanceStatus,
+    OutboxCommand, ParkedEvent, Position, ProcessStats, Store,
 };
 use uuid::Uuid;
 
@@ -103,17 +103,8 @@ impl Store for CountingStore {
     async fn complete_commands(&self, lease: Uuid, ids: &[Uuid]) -> pm_core::Result<()> {
         self.inner.complete_commands(lease, ids).await
     }
-    async fn retry_command(
-        &self,
-        lease: Uuid,
-        id: Uuid,
-        at: chrono::DateTime<chrono::Utc>,
-        error: &str,
-    ) -> pm_core::Result<()> {
-        self.inner.retry_command(lease, id, at, error).await
-    }
-    async fn dead_letter_command(&self, lease: Uuid, id: Uuid, error: &str) -> pm_core::Result<()> {
-        self.inner.dead_letter_command(lease, id, error).await
+    async fn fail_commands(&self, lease: Uuid, failures: &[FailedDelivery]) -> pm_core::Result<()> {
+        self.inner.fail_commands(lease, failures).await
     }
     async fn next_command_at(
         &self,

@@ -12,7 +12,7 @@ use crate::command::Command;
 use crate::dispatch::{CommandMeta, Dispatch, DispatchError};
 use crate::error::Result;
 use crate::process::ProcessManager;
-use crate::store::{Claim, OutboxCommand, Store};
+use crate::store::{Claim, FailedDelivery, OutboxCommand, Store};
 
 /// Delivers the commands of process `P` until shutdown.
 pub(crate) async fn run_dispatcher<P, S, L, D>(
@@ -106,39 +106,41 @@ async fn settle_outcomes<P, S, L>(
     S: Store,
 {
     let mut delivered = Vec::with_capacity(outcomes.len());
+    let mut failures = Vec::new();
     for (command, outcome) in outcomes {
         let failed_attempts = command.attempts + 1;
-        let result = match outcome {
-            Ok(()) => {
-                delivered.push(command.id);
-                Ok(())
-            }
+        match outcome {
+            Ok(()) => delivered.push(command.id),
             Err(DispatchError::Transient(reason))
                 if shared.options.retry.may_retry(failed_attempts) =>
             {
                 let wait = shared.options.retry.backoff(failed_attempts);
-                let available_at =
+                let retry_at =
                     now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
                 tracing::debug!(process = P::NAME, command = %command.id, attempt = failed_attempts, %reason, "delivery failed; will retry");
                 metrics.record_retried();
-                shared
-                    .store
-                    .retry_command(lease, command.id, available_at, &reason)
-                    .await
+                failures.push(FailedDelivery {
+                    id: command.id,
+                    error: reason,
+                    retry_at: Some(retry_at),
+                });
             }
             Err(error) => {
                 tracing::error!(process = P::NAME, command = %command.id, attempt = failed_attempts, %error, "command moved to dead letters");
                 metrics.record_dead_lettered();
-                shared
-                    .store
-                    .dead_letter_command(lease, command.id, &error.to_string())
-                    .await
+                failures.push(FailedDelivery {
+                    id: command.id,
+                    error: error.to_string(),
+                    retry_at: None,
+                });
             }
-        };
-        if let Err(error) = result {
-            // The lease runs out and the command is claimed again: delivery
-            // stays at least once.
-            tracing::error!(process = P::NAME, command = %command.id, %error, "recording a failed delivery failed");
+        }
+    }
+    if !failures.is_empty() {
+        if let Err(error) = shared.store.fail_commands(lease, &failures).await {
+            // The lease runs out and the commands are claimed again:
+            // delivery stays at least once.
+            tracing::error!(process = P::NAME, %error, "recording failed deliveries failed");
         }
     }
     if delivered.is_empty() {

@@ -8,8 +8,8 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::{
-    Batch, Claim, DeadLetter, DueTimeout, InstanceRecord, InstanceStatus, OutboxCommand,
-    ParkedEvent, ProcessStats, Release, ReleasedItem, Store,
+    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, InstanceStatus,
+    OutboxCommand, ParkedEvent, ProcessStats, Release, ReleasedItem, Store,
 };
 use crate::error::{Error, Result};
 use crate::log::Position;
@@ -309,34 +309,27 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn retry_command(
-        &self,
-        lease: Uuid,
-        id: Uuid,
-        available_at: DateTime<Utc>,
-        _error: &str,
-    ) -> Result<()> {
+    async fn fail_commands(&self, lease: Uuid, failures: &[FailedDelivery]) -> Result<()> {
         let mut processes = self.processes();
         for data in processes.values_mut() {
-            if let Some((_, pending)) = data.leased_by(lease, id) {
-                pending.lease = None;
-                pending.available_at = available_at;
+            for failure in failures {
+                let Some((seq, pending)) = data.leased_by(lease, failure.id) else {
+                    continue;
+                };
                 pending.command.attempts += 1;
-            }
-        }
-        Ok(())
-    }
-
-    async fn dead_letter_command(&self, lease: Uuid, id: Uuid, error: &str) -> Result<()> {
-        let mut processes = self.processes();
-        for data in processes.values_mut() {
-            if let Some((seq, _)) = data.leased_by(lease, id) {
-                if let Some(mut pending) = data.remove_pending(seq) {
-                    pending.command.attempts += 1;
-                    data.dead.push(DeadLetter {
-                        command: pending.command,
-                        error: error.to_owned(),
-                    });
+                match failure.retry_at {
+                    Some(retry_at) => {
+                        pending.lease = None;
+                        pending.available_at = retry_at;
+                    }
+                    None => {
+                        if let Some(pending) = data.remove_pending(seq) {
+                            data.dead.push(DeadLetter {
+                                command: pending.command,
+                                error: failure.error.clone(),
+                            });
+                        }
+                    }
                 }
             }
         }

@@ -241,6 +241,17 @@ pub struct OutboxCommand {
     pub created_at: DateTime<Utc>,
 }
 
+/// A delivery attempt that failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedDelivery {
+    /// The command.
+    pub id: Uuid,
+    /// Why it failed.
+    pub error: String,
+    /// When to try again; `None` moves it to the dead letters.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
 /// A command that will not be delivered without an operator.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeadLetter {
@@ -318,22 +329,13 @@ pub trait Store: Send + Sync + 'static {
         ids: &[Uuid],
     ) -> impl Future<Output = Result<()>> + Send;
 
-    /// Makes a command available again at `available_at` after a failed
-    /// attempt, if `lease` still holds it.
-    fn retry_command(
+    /// Records failed deliveries held by `lease`, all in one call: each
+    /// either becomes available again at its `retry_at`, or, without one,
+    /// moves to the dead letters.
+    fn fail_commands(
         &self,
         lease: Uuid,
-        id: Uuid,
-        available_at: DateTime<Utc>,
-        error: &str,
-    ) -> impl Future<Output = Result<()>> + Send;
-
-    /// Moves a command to the dead letters, if `lease` still holds it.
-    fn dead_letter_command(
-        &self,
-        lease: Uuid,
-        id: Uuid,
-        error: &str,
+        failures: &[FailedDelivery],
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// When the next claimable command of `process` (the oldest of its

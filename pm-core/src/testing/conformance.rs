@@ -13,8 +13,8 @@ use crate::error::Error;
 use crate::event::NewEvent;
 use crate::log::{EventLog, ExpectedVersion, Position, ReadBatch};
 use crate::store::{
-    Batch, Checkpoint, Claim, InstanceStatus, InstanceWrite, NewCommand, ParkedEvent, ParkedItem,
-    Store, TimeoutWrite,
+    Batch, Checkpoint, Claim, FailedDelivery, InstanceStatus, InstanceWrite, NewCommand,
+    ParkedEvent, ParkedItem, Store, TimeoutWrite,
 };
 
 /// Reads until at least `count` events are visible: a log may hold back
@@ -402,7 +402,14 @@ pub async fn store_retries_and_dead_letters<S: Store>(store: &S) {
         1
     );
     store
-        .retry_command(first.lease, Uuid::from_u128(1), at(60), "busy")
+        .fail_commands(
+            first.lease,
+            &[FailedDelivery {
+                id: Uuid::from_u128(1),
+                error: "busy".to_owned(),
+                retry_at: Some(at(60)),
+            }],
+        )
         .await
         .expect("retry");
     assert!(store
@@ -422,7 +429,14 @@ pub async fn store_retries_and_dead_letters<S: Store>(store: &S) {
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].attempts, 1);
     store
-        .dead_letter_command(second.lease, Uuid::from_u128(1), "gave up")
+        .fail_commands(
+            second.lease,
+            &[FailedDelivery {
+                id: Uuid::from_u128(1),
+                error: "gave up".to_owned(),
+                retry_at: None,
+            }],
+        )
         .await
         .expect("dead letter");
     let dead = store.dead_letters("failing").await.expect("dead letters");

@@ -140,7 +140,7 @@ fn expand_enum_check(
     let mut checks = TokenStream::new();
     for index in 0..MAX_VARIANTS {
         checks.extend(quote_spanned! {span=>
-            const _: () = { const #rule: () = {
+            const _: () = { #[allow(dead_code)] const #rule: () = {
                 const VARIANTS: &[::pm_core::__private::VariantInfo] = <#enum_path as #trait_path>::VARIANTS;
                 const STATES: &[&str] = #states;
                 const STATE_ENUM: &str = #state_enum;

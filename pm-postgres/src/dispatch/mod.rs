@@ -4,7 +4,7 @@
 //! held open across a gateway call.
 
 use chrono::{DateTime, Utc};
-use pm_core::{Claim, DeadLetter, OutboxCommand, Result};
+use pm_core::{Claim, DeadLetter, FailedDelivery, OutboxCommand, Result};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
@@ -54,32 +54,42 @@ pub(crate) async fn complete(pool: &PgPool, lease: Uuid, ids: &[Uuid]) -> Result
     Ok(())
 }
 
-pub(crate) async fn retry(
-    pool: &PgPool,
-    lease: Uuid,
-    id: Uuid,
-    available_at: DateTime<Utc>,
-    error: &str,
-) -> Result<()> {
-    sqlx::query(RETRY)
-        .bind(lease)
-        .bind(id)
-        .bind(available_at)
-        .bind(error)
-        .execute(pool)
-        .await
-        .map_err(database("rescheduling a failed command failed"))?;
-    Ok(())
-}
-
-pub(crate) async fn dead_letter(pool: &PgPool, lease: Uuid, id: Uuid, error: &str) -> Result<()> {
-    sqlx::query(DEAD_LETTER)
-        .bind(lease)
-        .bind(id)
-        .bind(error)
-        .execute(pool)
-        .await
-        .map_err(database("moving a command to the dead letters failed"))?;
+/// Records failed deliveries: one statement for the retries, one for the
+/// dead letters.
+pub(crate) async fn fail(pool: &PgPool, lease: Uuid, failures: &[FailedDelivery]) -> Result<()> {
+    let (retries, dead): (Vec<&FailedDelivery>, Vec<&FailedDelivery>) = failures
+        .iter()
+        .partition(|failure| failure.retry_at.is_some());
+    if !retries.is_empty() {
+        let ids: Vec<Uuid> = retries.iter().map(|failure| failure.id).collect();
+        let retry_at: Vec<DateTime<Utc>> = retries
+            .iter()
+            .filter_map(|failure| failure.retry_at)
+            .collect();
+        let errors: Vec<&str> = retries
+            .iter()
+            .map(|failure| failure.error.as_str())
+            .collect();
+        sqlx::query(RETRY)
+            .bind(lease)
+            .bind(&ids)
+            .bind(&retry_at)
+            .bind(&errors)
+            .execute(pool)
+            .await
+            .map_err(database("rescheduling failed commands failed"))?;
+    }
+    if !dead.is_empty() {
+        let ids: Vec<Uuid> = dead.iter().map(|failure| failure.id).collect();
+        let errors: Vec<&str> = dead.iter().map(|failure| failure.error.as_str()).collect();
+        sqlx::query(DEAD_LETTER)
+            .bind(lease)
+            .bind(&ids)
+            .bind(&errors)
+            .execute(pool)
+            .await
+            .map_err(database("moving commands to the dead letters failed"))?;
+    }
     Ok(())
 }
 

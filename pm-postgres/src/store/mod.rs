@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use pm_core::{
-    Batch, Claim, DeadLetter, Descriptor, DueTimeout, InstanceRecord, InstanceStatus,
-    OutboxCommand, ParkedEvent, ParkedItem, Position, ProcessStats, RecordedEvent, Release,
-    ReleasedItem, Result, Store,
+    Batch, Claim, DeadLetter, Descriptor, DueTimeout, FailedDelivery, InstanceRecord,
+    InstanceStatus, OutboxCommand, ParkedEvent, ParkedItem, Position, ProcessStats, RecordedEvent,
+    Release, ReleasedItem, Result, Store,
 };
 use sqlx::{PgPool, Row};
 use tokio::sync::watch;
@@ -113,18 +113,8 @@ impl Store for PgStore {
         dispatch::complete(&self.pool, lease, ids).await
     }
 
-    async fn retry_command(
-        &self,
-        lease: Uuid,
-        id: Uuid,
-        available_at: DateTime<Utc>,
-        error: &str,
-    ) -> Result<()> {
-        dispatch::retry(&self.pool, lease, id, available_at, error).await
-    }
-
-    async fn dead_letter_command(&self, lease: Uuid, id: Uuid, error: &str) -> Result<()> {
-        dispatch::dead_letter(&self.pool, lease, id, error).await
+    async fn fail_commands(&self, lease: Uuid, failures: &[FailedDelivery]) -> Result<()> {
+        dispatch::fail(&self.pool, lease, failures).await
     }
 
     async fn next_command_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
