@@ -39,7 +39,6 @@ struct ProcessData {
     recorded: HashSet<Uuid>,
     /// The outbox position of each pending command.
     outbox_seq: HashMap<Uuid, u64>,
-    delivered: u64,
     /// Parked items with their id and whether they are released.
     parked: Vec<(i64, bool, ParkedEvent)>,
     next_parked_id: i64,
@@ -71,13 +70,6 @@ impl MemoryStore {
             .get(process)
             .map(|data| data.instances.values().cloned().collect())
             .unwrap_or_default()
-    }
-
-    /// The number of commands of `process` delivered so far.
-    pub fn delivered_commands(&self, process: &str) -> u64 {
-        self.processes()
-            .get(process)
-            .map_or(0, |data| data.delivered)
     }
 
     /// The pending timeouts of `process` as (instance, kind, due at).
@@ -302,7 +294,6 @@ impl Store for MemoryStore {
             for id in ids {
                 if let Some((seq, _)) = data.leased_by(lease, *id) {
                     data.remove_pending(seq);
-                    data.delivered += 1;
                 }
             }
         }
