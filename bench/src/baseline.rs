@@ -1,9 +1,8 @@
 //! The baseline: a hand-written sqlx loop doing the engine's SQL work for
 //! the same events, without the framework.
 //!
-//! Each round runs what a round of the engine runs, with the statements of
-//! `pm-postgres/sql` (included from its files, so the baseline follows the
-//! product): the gap-safe read, the due-timeout and released-item queries,
+//! Each round runs what a round of the engine ran before partitions, with
+//! its own copies of the statements (`bench/sql`): the gap-safe read, the due-timeout and released-item queries,
 //! the instance load, and one transaction with the instance upsert, the
 //! outbox insert and NOTIFY, the timeout upsert and delete, and the
 //! checkpoint. In between it decodes payloads into the same structs with
@@ -30,16 +29,16 @@ use crate::process::{
     SettleBooking, Stage, PAYMENT_WINDOW,
 };
 
-const READ: &str = include_str!("../../pm-postgres/sql/log/read.sql");
-const DUE: &str = include_str!("../../pm-postgres/sql/timeout/due.sql");
-const RELEASED_ITEMS: &str = include_str!("../../pm-postgres/sql/store/released_items.sql");
-const LOAD_INSTANCES: &str = include_str!("../../pm-postgres/sql/store/load_instances.sql");
-const UPSERT_INSTANCES: &str = include_str!("../../pm-postgres/sql/store/upsert_instances.sql");
-const INSERT_OUTBOX: &str = include_str!("../../pm-postgres/sql/store/insert_outbox.sql");
-const NOTIFY_OUTBOX: &str = include_str!("../../pm-postgres/sql/store/notify_outbox.sql");
-const UPSERT_TIMEOUTS: &str = include_str!("../../pm-postgres/sql/store/upsert_timeouts.sql");
-const DELETE_TIMEOUTS: &str = include_str!("../../pm-postgres/sql/store/delete_timeouts.sql");
-const SAVE_CHECKPOINT: &str = include_str!("../../pm-postgres/sql/store/save_checkpoint.sql");
+const READ: &str = include_str!("../sql/read.sql");
+const DUE: &str = include_str!("../sql/due.sql");
+const RELEASED_ITEMS: &str = include_str!("../sql/released_items.sql");
+const LOAD_INSTANCES: &str = include_str!("../sql/load_instances.sql");
+const UPSERT_INSTANCES: &str = include_str!("../sql/upsert_instances.sql");
+const INSERT_OUTBOX: &str = include_str!("../sql/insert_outbox.sql");
+const NOTIFY_OUTBOX: &str = include_str!("../sql/notify_outbox.sql");
+const UPSERT_TIMEOUTS: &str = include_str!("../sql/upsert_timeouts.sql");
+const DELETE_TIMEOUTS: &str = include_str!("../sql/delete_timeouts.sql");
+const SAVE_CHECKPOINT: &str = include_str!("../sql/save_checkpoint.sql");
 
 /// The baseline's process name.
 pub const PROCESS: &str = "booking-baseline";

@@ -1,5 +1,7 @@
 //! Errors of pm-core.
 
+use crate::log::Position;
+
 /// A boxed error from a storage backend.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -47,6 +49,45 @@ pub enum Error {
         instance: String,
         /// The version the batch expected.
         expected: i64,
+    },
+    /// A commit's fence found a partition's checkpoint elsewhere than where
+    /// the batch started reading: an earlier commit (perhaps one whose reply
+    /// was lost) moved it. Nothing of the batch was written.
+    #[error("partition {partition} of process `{process}` is at checkpoint {stored:?}, not {expected:?} where the batch started; nothing was written")]
+    CheckpointMoved {
+        /// The process.
+        process: String,
+        /// The partition.
+        partition: u32,
+        /// The checkpoint the batch started from.
+        expected: Position,
+        /// The checkpoint stored.
+        stored: Position,
+    },
+    /// A commit's fence found that the worker no longer owns a partition at
+    /// the epoch it claimed it (its lease ran out and another worker claimed
+    /// it, or it was released). Nothing of the batch was written.
+    #[error("worker `{worker}` no longer owns partition {partition} of process `{process}` at epoch {epoch}; nothing was written")]
+    PartitionLost {
+        /// The process.
+        process: String,
+        /// The partition.
+        partition: u32,
+        /// The worker that committed.
+        worker: String,
+        /// The epoch it held.
+        epoch: i64,
+    },
+    /// A process's partitions were created reading one source and an engine
+    /// reads another: their checkpoints would mean nothing.
+    #[error("process `{process}` has read source `{stored}`, not `{requested}`; checkpoints of one source do not apply to another")]
+    SourceChanged {
+        /// The process.
+        process: String,
+        /// The source its partitions read.
+        stored: String,
+        /// The source the engine reads.
+        requested: String,
     },
     /// A value could not be encoded as JSON.
     #[error("could not encode {what}")]

@@ -71,6 +71,7 @@ mod error;
 mod event;
 mod graph;
 mod log;
+mod partition;
 mod process;
 mod state;
 mod store;
@@ -89,15 +90,17 @@ pub use error::{BoxError, DecodeError, Error, Result};
 pub use event::{in_family, Event, NewEvent, RecordedEvent};
 pub use graph::mermaid;
 pub use log::{EventLog, EventSource, ExpectedVersion, MemoryLog, Position, ReadBatch};
+pub use partition::{partition_key, partition_of};
 pub use process::{
     Correlation, Descriptor, HandlerInfo, IgnoredInfo, Now, Outcome, ProcessId, ProcessManager,
     Routed, StateInfo, Subscription, Trigger,
 };
 pub use state::State;
 pub use store::{
-    Batch, Checkpoint, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord,
-    InstanceStatus, InstanceWrite, MemoryStore, NewCommand, OutboxCommand, ParkedEvent, ParkedItem,
-    ProcessStats, Release, ReleasedItem, Store, TimeoutWrite,
+    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, Fence, FencedPartition, InstanceRecord,
+    InstanceStatus, InstanceWrite, Membership, MemoryPartition, MemoryStore, NewCommand,
+    OutboxCommand, OwnedPartitions, ParkedEvent, ParkedItem, PartitionLease, ProcessStats, Release,
+    ReleasedItem, Store, TimeoutWrite, Worker,
 };
 pub use timeout::{NoTimeout, Timeout};
 

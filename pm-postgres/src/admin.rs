@@ -1,16 +1,18 @@
 //! Operations for operators (what the `pm` binary calls): which processes
-//! run, how far behind they are, what is parked and releasing it, and dead
-//! letters to retry or purge.
+//! run, on which workers and partitions, how far behind they are, what is
+//! parked and releasing it, and dead letters to retry or purge.
 
 use chrono::{DateTime, Utc};
-use pm_core::{DeadLetter, ParkedEvent, ProcessStats, Release, Result, Store};
-use sqlx::{PgPool, Row};
+use pm_core::{DeadLetter, ParkedEvent, Position, ProcessStats, Release, Result, Store};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::error::database;
 use crate::{LogHorizon, PgBackend};
 
 const PROCESSES: &str = include_str!("../sql/admin/processes.sql");
+const PARTITIONS: &str = include_str!("../sql/admin/partitions.sql");
+const WORKERS: &str = include_str!("../sql/admin/workers.sql");
 const RETRY_DEAD_LETTERS: &str = include_str!("../sql/admin/retry_dead_letters.sql");
 const PURGE_DEAD_LETTERS: &str = include_str!("../sql/admin/purge_dead_letters.sql");
 
@@ -25,14 +27,112 @@ pub struct Admin {
 pub struct ProcessStatus {
     /// The process name.
     pub name: String,
-    /// Its checkpoint in the built-in log, if it has read any of it.
-    pub checkpoint: Option<pm_core::Position>,
-    /// When the checkpoint last moved.
-    pub checkpoint_updated_at: Option<DateTime<Utc>>,
-    /// Events of the built-in log beyond the checkpoint (of any family).
-    pub events_beyond_checkpoint: i64,
+    /// The source its partitions read, once it has run.
+    pub source: Option<String>,
+    /// Its partitions, in order.
+    pub partitions: Vec<PartitionStatus>,
+    /// Its workers, live or recently gone.
+    pub workers: Vec<WorkerStatus>,
     /// Row counts.
     pub stats: ProcessStats,
+}
+
+impl ProcessStatus {
+    /// The lowest checkpoint of its partitions: every event before it has
+    /// been consumed by every partition.
+    pub fn checkpoint(&self) -> Option<Position> {
+        self.partitions
+            .iter()
+            .map(|partition| partition.checkpoint)
+            .min()
+    }
+
+    /// The partitions no live lease holds: nobody processes their
+    /// instances until a worker claims them.
+    pub fn unowned(&self) -> impl Iterator<Item = &PartitionStatus> {
+        self.partitions.iter().filter(|partition| !partition.leased)
+    }
+}
+
+/// One partition of a process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionStatus {
+    /// The partition number.
+    pub partition: u32,
+    /// The id of the worker that claimed it last, if it is not released.
+    pub owner: Option<String>,
+    /// That worker's name (host and process id), while it is registered.
+    pub owner_name: Option<String>,
+    /// The fencing token: how many times the partition was claimed.
+    pub epoch: i64,
+    /// When the owner's lease runs out (database clock).
+    pub lease_until: DateTime<Utc>,
+    /// Whether an owner holds a lease that has not run out.
+    pub leased: bool,
+    /// Seconds until the lease runs out (negative: ran out that long ago).
+    pub lease_seconds_left: f64,
+    /// Where the partition has read its source up to.
+    pub checkpoint: Position,
+    /// When its checkpoint or owner last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Events of the built-in log beyond its checkpoint (of any family);
+    /// `None` for other sources.
+    pub events_beyond: Option<i64>,
+}
+
+/// A row of `partitions.sql`.
+#[derive(sqlx::FromRow)]
+struct PartitionRow {
+    #[sqlx(try_from = "i32")]
+    partition: u32,
+    owner: Option<String>,
+    owner_name: Option<String>,
+    epoch: i64,
+    lease_until: DateTime<Utc>,
+    leased: bool,
+    lease_seconds_left: f64,
+    checkpoint_tx: i64,
+    checkpoint_position: i64,
+    updated_at: DateTime<Utc>,
+    events_beyond: Option<i64>,
+}
+
+impl From<PartitionRow> for PartitionStatus {
+    fn from(row: PartitionRow) -> Self {
+        PartitionStatus {
+            partition: row.partition,
+            owner: row.owner,
+            owner_name: row.owner_name,
+            epoch: row.epoch,
+            lease_until: row.lease_until,
+            leased: row.leased,
+            lease_seconds_left: row.lease_seconds_left,
+            checkpoint: Position {
+                transaction: row.checkpoint_tx,
+                sequence: row.checkpoint_position,
+            },
+            updated_at: row.updated_at,
+            events_beyond: row.events_beyond,
+        }
+    }
+}
+
+/// A worker of a process.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct WorkerStatus {
+    /// Its id (unique per start).
+    #[sqlx(rename = "worker_id")]
+    pub id: String,
+    /// Host and process id.
+    pub name: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Its last heartbeat.
+    pub heartbeat_at: DateTime<Utc>,
+    /// Whether its heartbeat is within its lease.
+    pub alive: bool,
+    /// How long ago its last heartbeat was.
+    pub seconds_since_heartbeat: f64,
 }
 
 /// Which dead letters an operation applies to.
@@ -63,37 +163,42 @@ impl Admin {
         self.backend.pool()
     }
 
-    /// Every registered process with its checkpoint, lag and counts.
+    /// Every registered process with its partitions, workers and counts.
     pub async fn processes(&self) -> Result<Vec<ProcessStatus>> {
-        let rows = sqlx::query(PROCESSES)
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(PROCESSES)
             .fetch_all(self.pool())
             .await
             .map_err(database("listing processes failed"))?;
         let mut statuses = Vec::with_capacity(rows.len());
-        for row in rows {
-            let decode = |error| pm_core::Error::backend("decoding a process row failed", error);
-            let name: String = row.try_get("name").map_err(decode)?;
-            let transaction: Option<i64> = row.try_get("checkpoint_transaction").map_err(decode)?;
-            let position: Option<i64> = row.try_get("checkpoint_position").map_err(decode)?;
-            let checkpoint =
-                transaction
-                    .zip(position)
-                    .map(|(transaction, sequence)| pm_core::Position {
-                        transaction,
-                        sequence,
-                    });
-            let stats = self.backend.store().stats(&name).await?;
+        for (name, source) in rows {
             statuses.push(ProcessStatus {
-                checkpoint,
-                checkpoint_updated_at: row.try_get("checkpoint_updated_at").map_err(decode)?,
-                events_beyond_checkpoint: row
-                    .try_get("events_beyond_checkpoint")
-                    .map_err(decode)?,
-                stats,
+                partitions: self.partitions(&name).await?,
+                workers: self.workers(&name).await?,
+                stats: self.backend.store().stats(&name).await?,
+                source,
                 name,
             });
         }
         Ok(statuses)
+    }
+
+    /// The partitions of `process`, in order.
+    pub async fn partitions(&self, process: &str) -> Result<Vec<PartitionStatus>> {
+        let rows: Vec<PartitionRow> = sqlx::query_as(PARTITIONS)
+            .bind(process)
+            .fetch_all(self.pool())
+            .await
+            .map_err(database("listing partitions failed"))?;
+        Ok(rows.into_iter().map(PartitionStatus::from).collect())
+    }
+
+    /// The workers of `process`.
+    pub async fn workers(&self, process: &str) -> Result<Vec<WorkerStatus>> {
+        sqlx::query_as(WORKERS)
+            .bind(process)
+            .fetch_all(self.pool())
+            .await
+            .map_err(database("listing workers failed"))
     }
 
     /// What holds log readers back.

@@ -18,12 +18,13 @@
 mod admin;
 mod dispatch;
 mod error;
+mod lease;
 mod listen;
 mod log;
 mod store;
 mod timeout;
 
-pub use admin::{Admin, ProcessStatus, Selection};
+pub use admin::{Admin, PartitionStatus, ProcessStatus, Selection, WorkerStatus};
 pub use error::Error;
 pub use log::{LogHorizon, PgEventLog};
 pub use store::PgStore;

@@ -50,7 +50,11 @@ conformance_tests!(log:
 
 conformance_tests!(store:
     store_commit_is_all_or_nothing,
-    store_keeps_checkpoints,
+    store_keeps_checkpoints_per_partition,
+    store_refuses_a_commit_from_a_moved_checkpoint,
+    store_fences_commits_by_owner_and_epoch,
+    store_shares_partitions_between_workers,
+    store_takes_timeouts_of_owned_partitions_only,
     store_records_a_command_once,
     store_claims_only_the_oldest_command_of_an_instance,
     store_fences_acknowledgements_by_lease,

@@ -10,8 +10,10 @@ use common::*;
 use pm_core::prelude::*;
 use pm_core::{
     Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, InstanceStatus,
-    OutboxCommand, ParkedEvent, Position, ProcessStats, Store,
+    Membership, OutboxCommand, OwnedPartitions, ParkedEvent, PartitionLease, ProcessStats, Store,
+    Worker,
 };
+use std::time::Duration;
 use uuid::Uuid;
 
 #[tokio::test]
@@ -60,12 +62,51 @@ struct CountingStore {
 }
 
 impl Store for CountingStore {
-    async fn load_checkpoint(
+    async fn heartbeat(
         &self,
         process: &str,
         source: &str,
-    ) -> pm_core::Result<Option<Position>> {
-        self.inner.load_checkpoint(process, source).await
+        worker: &Worker,
+        partitions: u32,
+        lease_for: Duration,
+    ) -> pm_core::Result<Membership> {
+        self.inner
+            .heartbeat(process, source, worker, partitions, lease_for)
+            .await
+    }
+    async fn claim_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        limit: usize,
+        avoid: &[u32],
+        lease_for: Duration,
+    ) -> pm_core::Result<Vec<PartitionLease>> {
+        self.inner
+            .claim_partitions(process, worker, limit, avoid, lease_for)
+            .await
+    }
+    async fn renew_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        held: &[(u32, i64)],
+        lease_for: Duration,
+    ) -> pm_core::Result<Vec<PartitionLease>> {
+        self.inner
+            .renew_partitions(process, worker, held, lease_for)
+            .await
+    }
+    async fn release_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        held: &[(u32, i64)],
+    ) -> pm_core::Result<()> {
+        self.inner.release_partitions(process, worker, held).await
+    }
+    async fn leave(&self, process: &str, worker: &str) -> pm_core::Result<()> {
+        self.inner.leave(process, worker).await
     }
     async fn load_instances(
         &self,
@@ -78,16 +119,20 @@ impl Store for CountingStore {
     async fn due_timeouts(
         &self,
         process: &str,
+        partitions: &OwnedPartitions,
         now: chrono::DateTime<chrono::Utc>,
         limit: usize,
     ) -> pm_core::Result<Vec<DueTimeout>> {
-        self.inner.due_timeouts(process, now, limit).await
+        self.inner
+            .due_timeouts(process, partitions, now, limit)
+            .await
     }
     async fn next_timeout_at(
         &self,
         process: &str,
+        partitions: &OwnedPartitions,
     ) -> pm_core::Result<Option<chrono::DateTime<chrono::Utc>>> {
-        self.inner.next_timeout_at(process).await
+        self.inner.next_timeout_at(process, partitions).await
     }
     async fn commit(&self, batch: Batch) -> pm_core::Result<()> {
         self.commits.fetch_add(1, Ordering::SeqCst);

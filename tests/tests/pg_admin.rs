@@ -32,7 +32,16 @@ async fn status_dead_letters_retry_and_purge(pool: PgPool) {
     assert_eq!(processes[0].name, "task");
     assert_eq!(processes[0].stats.dead_letters, 2);
     assert_eq!(processes[0].stats.active, 2);
-    assert!(processes[0].checkpoint.is_some());
+    assert!(processes[0].checkpoint().is_some());
+    assert_eq!(processes[0].source.as_deref(), Some("pm.events"));
+    assert_eq!(processes[0].partitions.len(), 16);
+    assert_eq!(
+        processes[0].unowned().count(),
+        0,
+        "one live worker owns every partition"
+    );
+    assert_eq!(processes[0].workers.len(), 1);
+    assert!(processes[0].workers[0].alive);
 
     let dead = admin.dead_letters("task").await.unwrap();
     let refused = dead

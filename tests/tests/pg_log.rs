@@ -156,5 +156,5 @@ async fn migrations_applied_twice_are_harmless(pool: PgPool) {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!(tables, 9);
+    assert_eq!(tables, 11);
 }

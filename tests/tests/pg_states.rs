@@ -7,7 +7,7 @@ mod common;
 use common::door::*;
 use common::{append_door, eventually};
 use pm_core::prelude::*;
-use pm_core::{Batch, InstanceStatus, InstanceWrite, Store};
+use pm_core::{Batch, InstanceStatus, InstanceWrite, Position, Store};
 use pm_postgres::{PgBackend, PgStore};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -22,6 +22,7 @@ async fn store_door(store: &PgStore, id: &str, state: Value, schema_version: i32
             expected_version: 0,
             status: InstanceStatus::Active,
             schema_version,
+            last_position: Position::START,
         }],
         ..Batch::default()
     };

@@ -2,10 +2,13 @@
 //! [`Histories`] (or the store's leftovers) to a list of violations. They
 //! read only durable data, so they hold across restarts.
 
+use std::collections::BTreeMap;
+
 use pm_core::{DeadLetter, EventSource, ParkedEvent, ProcessManager, Store};
 
 use crate::events::{BookingEvent, PaymentEvent, TicketsEvent};
 use crate::history::{Histories, History};
+use crate::id::BookingId;
 use crate::process::BookingProcess;
 
 /// One invariant and what broke it.
@@ -56,6 +59,13 @@ const LOG_RULES: &[(&str, Rule)] = &[
 /// The name of the store invariant.
 const STORE_RULE: &str = "no parked instances and no dead letters";
 
+/// The name of the invariant that compares state with the log.
+const APPLIED_RULE: &str =
+    "G1: each booking's state applied every event of its history exactly once";
+
+/// Instances loaded per call when comparing state with the log.
+const LOAD_CHUNK: usize = 1_000;
+
 /// Checks every invariant of the log.
 pub fn check_log(histories: &Histories) -> Vec<Check> {
     LOG_RULES
@@ -80,7 +90,68 @@ pub async fn check_all<S: Store, L: EventSource>(
         name: STORE_RULE,
         violations: nothing_parked_or_dead_lettered(&parked, &dead),
     });
+    let applied = events_applied(store, &histories).await?;
+    checks.push(Check {
+        name: APPLIED_RULE,
+        violations: each_event_applied_once(&histories, &applied),
+    });
     Ok((histories, checks))
+}
+
+/// How many events the stored state of each booking says were applied
+/// (`None`: no instance, or a state that does not decode).
+async fn events_applied<S: Store>(
+    store: &S,
+    histories: &Histories,
+) -> pm_core::Result<BTreeMap<BookingId, Option<u32>>> {
+    let ids: Vec<BookingId> = histories.bookings.keys().copied().collect();
+    let mut applied = BTreeMap::new();
+    for chunk in ids.chunks(LOAD_CHUNK) {
+        let keys: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+        let records = store.load_instances(BookingProcess::NAME, &keys).await?;
+        for id in chunk {
+            let count = records
+                .iter()
+                .find(|record| record.id == id.to_string())
+                .and_then(|record| {
+                    serde_json::from_value::<BookingProcess>(record.state.clone()).ok()
+                })
+                .map(|state| state.events_applied);
+            applied.insert(*id, count);
+        }
+    }
+    Ok(applied)
+}
+
+/// Every event of a booking's history that its process handles was applied
+/// once: the stored count equals the log's (tickets released or sold are
+/// ignored in every stage, so they are not counted).
+pub fn each_event_applied_once(
+    histories: &Histories,
+    applied: &BTreeMap<BookingId, Option<u32>>,
+) -> Vec<String> {
+    histories
+        .bookings
+        .iter()
+        .filter_map(|(id, history)| {
+            let handled = history.booking.len()
+                + history.payment.len()
+                + history
+                    .tickets
+                    .iter()
+                    .filter(|event| {
+                        !matches!(event, TicketsEvent::Released(_) | TicketsEvent::Sold(_))
+                    })
+                    .count();
+            match applied.get(id).copied().flatten() {
+                Some(count) if usize::try_from(count).ok() == Some(handled) => None,
+                Some(count) => Some(format!(
+                    "{id} applied {count} events; its history holds {handled}"
+                )),
+                None => Some(format!("{id} has {handled} events but no readable state")),
+            }
+        })
+        .collect()
 }
 
 /// Each booking has one `Placed` and exactly one final event.
@@ -486,5 +557,25 @@ mod tests {
         let violations = nothing_parked_or_dead_lettered(&[parked], &[dead]);
         assert_eq!(violations.len(), 2);
         assert!(nothing_parked_or_dead_lettered(&[], &[]).is_empty());
+    }
+
+    #[test]
+    fn an_event_applied_twice_or_never_fails_g1() {
+        // settled(): placed, reserved, confirmed, succeeded, settled (and
+        // tickets sold, which the process ignores): 5 handled events.
+        let histories = settled().histories();
+        let counted = |count| BTreeMap::from([(ID, Some(count))]);
+        assert!(each_event_applied_once(&histories, &counted(5)).is_empty());
+        for wrong in [4, 6] {
+            let violations = each_event_applied_once(&histories, &counted(wrong));
+            assert_eq!(
+                violations,
+                [format!(
+                    "b-000001 applied {wrong} events; its history holds 5"
+                )]
+            );
+        }
+        let missing = BTreeMap::from([(ID, None)]);
+        assert_eq!(each_event_applied_once(&histories, &missing).len(), 1);
     }
 }

@@ -15,6 +15,9 @@
 //! | Expiring                   | `BookingEvent::Expired`     | Expired (complete)|                                           |
 //! | any                        | `PaymentEvent::Failed`      | unchanged         | nothing; counts the failed attempt        |
 //!
+//! Every event handler also counts the events applied to the booking, which
+//! the simulation compares with the log (G1: no event applied twice or lost).
+//!
 //! A payment can race the deadline: the payment service decides which came
 //! first, and a payment that won settles the booking from CancellingPayment.
 //! `TicketsEvent::Released` and `TicketsEvent::Sold` are ignored.
@@ -90,6 +93,10 @@ pub struct BookingProcess {
     pub price: Option<u64>,
     /// Failed payment attempts seen.
     pub failed_payments: u32,
+    /// Events applied to this booking (every event handler adds one): the
+    /// simulation checks it against the log, so an event applied twice or
+    /// lost shows (G1).
+    pub events_applied: u32,
 }
 
 #[process_manager(
@@ -123,6 +130,7 @@ impl BookingProcess {
         sends(ReserveTickets)
     )]
     fn placed(&mut self, placed: &BookingPlaced, cx: &mut Context<Self>) {
+        self.events_applied += 1;
         self.stage = Reserving;
         self.seats = placed.seats;
         self.payment_window_ms = placed.payment_window_ms;
@@ -134,6 +142,7 @@ impl BookingProcess {
 
     #[on(TicketsEvent::Reserved, correlate = booking_id, in(Reserving), to(Confirming), sends(ConfirmBooking))]
     fn tickets_reserved(&mut self, reserved: &TicketsReserved, cx: &mut Context<Self>) {
+        self.events_applied += 1;
         self.stage = Confirming;
         cx.send(ConfirmBooking {
             booking_id: *cx.id(),
@@ -143,6 +152,7 @@ impl BookingProcess {
 
     #[on(TicketsEvent::Unavailable, correlate = booking_id, in(Reserving), to(Denying), sends(DenyBooking))]
     fn tickets_unavailable(&mut self, _: &TicketsUnavailable, cx: &mut Context<Self>) {
+        self.events_applied += 1;
         self.stage = Denying;
         cx.send(DenyBooking {
             booking_id: *cx.id(),
@@ -156,6 +166,7 @@ impl BookingProcess {
         sends(RequestPayment)
     )]
     fn confirmed(&mut self, confirmed: &BookingConfirmed, cx: &mut Context<Self>) {
+        self.events_applied += 1;
         self.stage = AwaitingPayment;
         self.price = Some(confirmed.price);
         cx.send(RequestPayment {
@@ -170,6 +181,7 @@ impl BookingProcess {
 
     #[on(BookingEvent::Denied, in(Denying), to(Denied))]
     fn denied(&mut self, cx: &mut Context<Self>) {
+        self.events_applied += 1;
         self.stage = Denied;
         cx.complete();
     }
@@ -184,6 +196,7 @@ impl BookingProcess {
         sends(SettleBooking, SellTickets)
     )]
     fn payment_succeeded(&mut self, _: &PaymentSucceeded, cx: &mut Context<Self>) {
+        self.events_applied += 1;
         self.stage = Settling;
         cx.cancel(BookingTimeout::PaymentDue);
         let booking_id = *cx.id();
@@ -199,6 +212,7 @@ impl BookingProcess {
         in(AwaitingPayment, CancellingPayment, Settling, Expiring)
     )]
     fn payment_failed(&mut self, _: &PaymentFailed, _cx: &mut Context<Self>) {
+        self.events_applied += 1;
         self.failed_payments += 1;
     }
 
@@ -223,6 +237,7 @@ impl BookingProcess {
         sends(ExpireBooking, ReleaseTickets)
     )]
     fn payment_cancelled(&mut self, _: &PaymentCancelled, cx: &mut Context<Self>) {
+        self.events_applied += 1;
         self.stage = Expiring;
         let booking_id = *cx.id();
         cx.send(ExpireBooking { booking_id });
@@ -231,12 +246,14 @@ impl BookingProcess {
 
     #[on(BookingEvent::Settled, in(Settling), to(Settled))]
     fn settled(&mut self, cx: &mut Context<Self>) {
+        self.events_applied += 1;
         self.stage = Settled;
         cx.complete();
     }
 
     #[on(BookingEvent::Expired, in(Expiring), to(Expired))]
     fn expired(&mut self, cx: &mut Context<Self>) {
+        self.events_applied += 1;
         self.stage = Expired;
         cx.complete();
     }

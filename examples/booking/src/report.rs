@@ -25,12 +25,8 @@ pub struct Report {
     pub denied: u64,
     /// Bookings the log shows expired.
     pub expired: u64,
-    /// Commands the process recorded (engine metrics).
-    pub commands_sent: u64,
-    /// Payment deadlines that fired (engine metrics).
-    pub timeouts_fired: u64,
-    /// What the simulated services counted.
-    pub services: ServiceStats,
+    /// What the engine and services counted, when they ran in this process.
+    pub in_process: Option<InProcess>,
     /// Events in the log at the end.
     pub events: u64,
     /// From the first booking placed until every booking had finished.
@@ -39,6 +35,17 @@ pub struct Report {
     pub stalled: Option<String>,
     /// Every invariant and its violations.
     pub checks: Vec<Check>,
+}
+
+/// What the engine and the simulated services of a plain run counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InProcess {
+    /// Commands the process recorded (engine metrics).
+    pub commands_sent: u64,
+    /// Payment deadlines that fired (engine metrics).
+    pub timeouts_fired: u64,
+    /// What the simulated services counted.
+    pub services: ServiceStats,
 }
 
 impl Report {
@@ -60,38 +67,47 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let services = &self.services;
         writeln!(
             f,
             "booking simulation: seed {}, payment window {} ms",
             self.seed,
             self.payment_window.as_millis()
         )?;
-        let rows = [
+        let mut rows = vec![
             ("bookings", self.bookings.to_string()),
             ("settled", self.settled.to_string()),
             ("denied", self.denied.to_string()),
             ("expired", self.expired.to_string()),
-            ("commands sent", self.commands_sent.to_string()),
-            ("payment deadlines fired", self.timeouts_fired.to_string()),
-            (
-                "cancellations too late",
-                services.cancels_too_late.to_string(),
-            ),
-            (
-                "duplicates absorbed",
-                format!(
-                    "{} ({} replies lost on purpose)",
-                    services.duplicates, services.replies_lost
+        ];
+        match &self.in_process {
+            Some(counted) => rows.extend([
+                ("commands sent", counted.commands_sent.to_string()),
+                (
+                    "payment deadlines fired",
+                    counted.timeouts_fired.to_string(),
                 ),
-            ),
+                (
+                    "cancellations too late",
+                    counted.services.cancels_too_late.to_string(),
+                ),
+                (
+                    "duplicates absorbed",
+                    format!(
+                        "{} ({} replies lost on purpose)",
+                        counted.services.duplicates, counted.services.replies_lost
+                    ),
+                ),
+            ]),
+            None => rows.push(("engine and services", "in the workers".to_owned())),
+        }
+        rows.extend([
             ("events in the log", self.events.to_string()),
             ("elapsed", format!("{:.2} s", self.elapsed.as_secs_f64())),
             (
                 "events per second",
                 format!("{:.0}", self.events_per_second()),
             ),
-        ];
+        ]);
         for (label, value) in rows {
             writeln!(f, "  {label:<25} {value}")?;
         }

@@ -44,12 +44,13 @@ async fn three_hundred_bookings_keep_every_invariant() {
     assert_eq!(report.settled, planned[&Ending::Settled]);
     assert_eq!(report.denied, planned[&Ending::Denied]);
     assert_eq!(report.expired, planned[&Ending::Expired]);
-    assert!(report.services.replies_lost > 0, "no redelivery was tried");
-    assert_eq!(report.services.duplicates, report.services.replies_lost);
+    let counted = report.in_process.unwrap();
+    assert!(counted.services.replies_lost > 0, "no redelivery was tried");
+    assert_eq!(counted.services.duplicates, counted.services.replies_lost);
     // A deadline that fired either expired the booking or lost to a payment.
     assert_eq!(
-        report.timeouts_fired,
-        report.expired + report.services.cancels_too_late
+        counted.timeouts_fired,
+        report.expired + counted.services.cancels_too_late
     );
 }
 
@@ -60,7 +61,10 @@ async fn a_deadline_that_beats_every_payment_still_settles_the_paid() {
     let report = simulation::run(&config).await.unwrap();
     assert_holds(&report);
     assert_eq!(report.settled, planned(&config)[&Ending::Settled]);
-    assert!(report.services.cancels_too_late > 0, "no race was run");
+    assert!(
+        report.in_process.unwrap().services.cancels_too_late > 0,
+        "no race was run"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,7 +85,9 @@ async fn a_dead_lettered_command_fails_the_invariants_instead_of_hanging() {
     config.lost_reply_percent = 0;
     config.stall_after = Duration::from_millis(500);
 
-    let report = simulation::drive(store, log, &config).await.unwrap();
+    let report = simulation::run_in_process(store, log, &config)
+        .await
+        .unwrap();
 
     assert!(report.stalled.is_some(), "{report}");
     assert!(!report.holds());

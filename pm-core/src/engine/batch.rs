@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::command::Command;
 use crate::context::{Effects, TimeoutChange};
 use crate::event::RecordedEvent;
+use crate::log::Position;
 use crate::process::{Outcome, ProcessManager, Routed};
 use crate::store::{
     Batch, DueTimeout, InstanceRecord, InstanceStatus, InstanceWrite, NewCommand, ParkedEvent,
@@ -39,7 +40,7 @@ pub struct BatchCounts {
 /// The outcome of [`apply_batch`].
 #[derive(Debug)]
 pub(crate) struct Applied<P: ProcessManager> {
-    /// What to commit (without a checkpoint; the caller sets it).
+    /// What to commit (without a fence; the caller sets it).
     pub batch: Batch,
     /// The commands issued, typed, with their instance (for the testing kit).
     pub commands: Vec<(String, P::Command)>,
@@ -60,7 +61,18 @@ struct Slot<P: ProcessManager> {
     unreadable: Option<String>,
     /// The schema version `json` was written with.
     schema_version: i32,
+    /// The last event applied to the instance.
+    last_position: Position,
     changed: bool,
+}
+
+/// Where an event being applied comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Read from the log: applied only if the instance has not seen it.
+    Log,
+    /// A parked item of a released instance: applied again on purpose.
+    Released,
 }
 
 /// What caused a handler call: part of each command's deterministic id.
@@ -148,7 +160,7 @@ pub(crate) fn apply_batch<P: ProcessManager>(
         applier.replay(item.parked);
     }
     for (event, routed) in input.events {
-        applier.apply_event(event, routed);
+        applier.apply_event(event, routed, Origin::Log);
     }
     for timeout in input.due {
         applier.apply_timeout(timeout);
@@ -180,6 +192,7 @@ impl<P: ProcessManager> Applier<'_, P> {
                 json: record.state,
                 unreadable,
                 schema_version: record.schema_version,
+                last_position: record.last_position,
                 changed: false,
             },
         );
@@ -195,13 +208,13 @@ impl<P: ProcessManager> Applier<'_, P> {
         if let Some(slot) = self.slots.get_mut(&key) {
             if slot.status == InstanceStatus::Parked && !self.reparked.contains(&key) {
                 slot.status = InstanceStatus::Active;
-                self.mark_changed(&key);
+                self.mark_changed(&key, &parked.item);
             }
         }
         match parked.item {
             ParkedItem::Event(event) => {
                 let routed = P::route(&event);
-                self.apply_event(event, routed);
+                self.apply_event(event, routed, Origin::Released);
             }
             // A timeout that failed stays scheduled, and fires again once
             // its instance is active.
@@ -209,7 +222,7 @@ impl<P: ProcessManager> Applier<'_, P> {
         }
     }
 
-    fn apply_event(&mut self, event: RecordedEvent, routed: Routed<P>) {
+    fn apply_event(&mut self, event: RecordedEvent, routed: Routed<P>, origin: Origin) {
         match routed {
             Routed::NotSubscribed | Routed::Ignored | Routed::Uncorrelated { .. } => {
                 self.counts.skipped += 1;
@@ -228,6 +241,9 @@ impl<P: ProcessManager> Applier<'_, P> {
                 error,
             } => {
                 let key = self.slot_for(id);
+                if self.already_applied(&key, &event, origin) {
+                    return;
+                }
                 self.park(&key, ParkedItem::Event(event), Some(error));
             }
             Routed::Deliver {
@@ -237,9 +253,28 @@ impl<P: ProcessManager> Applier<'_, P> {
                 event: decoded,
             } => {
                 let key = self.slot_for(id);
+                if self.already_applied(&key, &event, origin) {
+                    return;
+                }
                 self.deliver(&key, event, starts, handler, &decoded);
             }
         }
+    }
+
+    /// Whether the instance has seen this log event already (a batch read
+    /// again after a commit whose outcome was unknown): then it is skipped,
+    /// so no event changes an instance twice.
+    fn already_applied(&mut self, key: &str, event: &RecordedEvent, origin: Origin) -> bool {
+        let seen = origin == Origin::Log
+            && self
+                .slots
+                .get(key)
+                .is_some_and(|slot| event.position <= slot.last_position);
+        if seen {
+            tracing::debug!(process = P::NAME, instance = key, position = ?event.position, "event skipped: already applied to the instance");
+            self.counts.skipped += 1;
+        }
+        seen
     }
 
     fn deliver(
@@ -436,7 +471,7 @@ impl<P: ProcessManager> Applier<'_, P> {
                 slot.status = InstanceStatus::Completed;
             }
         }
-        self.mark_changed(key);
+        self.mark_changed(key, &item);
     }
 
     fn park(&mut self, key: &str, item: ParkedItem, error: Option<String>) {
@@ -450,7 +485,7 @@ impl<P: ProcessManager> Applier<'_, P> {
             }
             slot.status = InstanceStatus::Parked;
         }
-        self.mark_changed(key);
+        self.mark_changed(key, &item);
         self.parked.push(ParkedEvent {
             instance: Some(key.to_owned()),
             item,
@@ -472,6 +507,7 @@ impl<P: ProcessManager> Applier<'_, P> {
                     json: Value::Null,
                     unreadable: None,
                     schema_version: P::STATE_VERSION,
+                    last_position: Position::START,
                     changed: false,
                 },
             );
@@ -479,8 +515,13 @@ impl<P: ProcessManager> Applier<'_, P> {
         key
     }
 
-    fn mark_changed(&mut self, key: &str) {
+    /// Marks the instance as written by this batch; an event's position
+    /// becomes its last applied one.
+    fn mark_changed(&mut self, key: &str, cause: &ParkedItem) {
         if let Some(slot) = self.slots.get_mut(key) {
+            if let ParkedItem::Event(event) = cause {
+                slot.last_position = slot.last_position.max(event.position);
+            }
             if !slot.changed {
                 slot.changed = true;
                 self.changed.push(key.to_owned());
@@ -505,6 +546,7 @@ impl<P: ProcessManager> Applier<'_, P> {
                     expected_version: slot.loaded_version,
                     status: slot.status,
                     schema_version: slot.schema_version,
+                    last_position: slot.last_position,
                 });
             }
         }
@@ -523,7 +565,7 @@ impl<P: ProcessManager> Applier<'_, P> {
         Applied {
             batch: Batch {
                 process: P::NAME.to_owned(),
-                checkpoint: None,
+                fence: None,
                 instances,
                 commands: self.commands,
                 timeouts,

@@ -180,7 +180,7 @@ async fn wait_for_commands<P, S, L>(
     };
     tokio::select! {
         _ = shutdown.changed() => {}
-        _ = outbox.changed() => {}
+        () = super::changed_or_pending(outbox) => {}
         () = command_ready => {}
         () = tokio::time::sleep(shared.options.poll_interval) => {}
     }

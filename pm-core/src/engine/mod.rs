@@ -17,6 +17,7 @@
 mod batch;
 mod deliver;
 mod metrics;
+mod ownership;
 mod run;
 
 pub use batch::BatchCounts;
@@ -57,6 +58,14 @@ pub struct EngineOptions {
     pub retry: RetryPolicy,
     /// The longest wait between attempts after a store error.
     pub max_error_backoff: Duration,
+    /// How many partitions a process's instances are spread over, the unit
+    /// workers own. Used when a process first runs; after that the stored
+    /// count holds (`pm partitions` changes it).
+    pub partitions: u32,
+    /// How long a worker's hold on its partitions (and its heartbeat) lasts
+    /// without renewal; a worker that dies loses its partitions after this
+    /// long. Renewed three times per lease.
+    pub partition_lease: Duration,
 }
 
 impl Default for EngineOptions {
@@ -69,6 +78,8 @@ impl Default for EngineOptions {
             lease_for: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             max_error_backoff: Duration::from_secs(10),
+            partitions: 16,
+            partition_lease: Duration::from_secs(10),
         }
     }
 }
@@ -321,4 +332,12 @@ pub(crate) fn error_backoff(failures: u32, max: Duration) -> Duration {
     Duration::from_millis(50)
         .saturating_mul(2u32.saturating_pow(failures.min(16)))
         .min(max)
+}
+
+/// Resolves when `receiver` sees a new value; never, once its sender is
+/// gone (a source whose wake-ups stopped is still polled, not spun on).
+pub(crate) async fn changed_or_pending(receiver: &mut watch::Receiver<u64>) {
+    if receiver.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }

@@ -1,16 +1,18 @@
-//! The process loop: read a batch, load its instances, apply, commit.
+//! The process loop: hold a share of the partitions, read a batch, load its
+//! instances, apply, commit under the partitions' fence.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::batch::BatchInput;
+use super::ownership::Ownership;
 use super::{apply_batch, error_backoff, pause_unless_shutdown, ProcessMetrics, Shared};
 use crate::error::{Error, Result};
 use crate::event::RecordedEvent;
 use crate::log::{EventSource, Position, ReadBatch};
 use crate::process::{ProcessManager, Routed};
-use crate::store::{Batch, Checkpoint, Store};
+use crate::store::{Batch, Store};
 
 /// How many released instances one batch replays at most.
 const RELEASED_INSTANCES_PER_BATCH: usize = 100;
@@ -21,11 +23,17 @@ const HELD_BACK_RETRY: Duration = Duration::from_millis(20);
 
 /// What one round of the loop found.
 enum Round {
-    /// A batch was committed; the log was read up to `end`.
-    Worked { end: Position },
-    /// Nothing to do; the log was read up to `end` (past events of other
-    /// families, perhaps). `held_back`: newer events are not readable yet.
-    Idle { end: Position, held_back: bool },
+    /// A batch was committed.
+    Worked,
+    /// Nothing to do; `held_back`: newer events are not readable yet.
+    Idle { held_back: bool },
+}
+
+/// A batch read ahead while the previous one committed, and where it was
+/// read from.
+struct Prefetched {
+    after: Position,
+    read: ReadBatch,
 }
 
 /// Runs process `P` until shutdown. Store and log errors are logged and
@@ -47,68 +55,77 @@ where
         .collect();
     let source = shared.log.source_name().to_owned();
     if let Err(error) = shared.store.register_process(P::descriptor()).await {
-        tracing::warn!(process = P::NAME, %error, "registering the process for tooling failed");
+        tracing::warn!(process = P::NAME, error = %error_chain(&error), "registering the process for tooling failed");
     }
+    let mut ownership = Ownership::new(P::NAME, source.clone(), &shared.options);
+    let mut appended = shared.log.subscribe();
+    let mut prefetched = None;
+    // After a commit that failed, or whose outcome is unknown, the
+    // checkpoints held are reloaded before anything is read again.
+    let mut must_reload = false;
     let mut failures = 0u32;
-    let mut checkpoint = loop {
-        match shared.store.load_checkpoint(P::NAME, &source).await {
-            Ok(checkpoint) => break checkpoint.unwrap_or_default(),
-            Err(error) => {
-                failures += 1;
-                tracing::error!(process = P::NAME, %error, "loading the checkpoint failed; retrying");
-                let delay = error_backoff(failures, shared.options.max_error_backoff);
-                if pause_unless_shutdown(&mut shutdown, delay).await {
-                    return Ok(());
+    while !*shutdown.borrow() {
+        if ownership.rebalance_due() || must_reload {
+            let step = if ownership.rebalance_due() {
+                ownership
+                    .rebalance(&*shared.store)
+                    .await
+                    .map(|changes| changes.claimed > 0)
+            } else {
+                ownership.refresh(&*shared.store).await.map(|_| false)
+            };
+            match step {
+                Ok(claimed) => {
+                    must_reload = false;
+                    if claimed {
+                        // A new partition may start further back.
+                        prefetched = None;
+                    }
+                }
+                Err(error) => {
+                    failures += 1;
+                    tracing::error!(process = P::NAME, error = %error_chain(&error), "holding partitions failed; retrying");
+                    let delay = error_backoff(failures, shared.options.max_error_backoff);
+                    if pause_unless_shutdown(&mut shutdown, delay).await {
+                        break;
+                    }
+                    continue;
                 }
             }
         }
-    };
-    let mut persisted = checkpoint;
-    let mut appended = shared.log.subscribe();
-    let mut prefetched = None;
-    while !*shutdown.borrow() {
+        if !ownership.holds_any() {
+            wait_for_work::<P, S, L>(&shared, &ownership, &mut shutdown, &mut appended).await;
+            continue;
+        }
         appended.borrow_and_update();
         let round = run_round::<P, S, L>(
             &shared,
             &metrics,
             &families,
-            &source,
-            checkpoint,
+            &mut ownership,
             &mut prefetched,
         );
         match round.await {
-            Ok(Round::Worked { end }) => {
+            Ok(Round::Worked) => failures = 0,
+            Ok(Round::Idle { held_back }) => {
                 failures = 0;
-                checkpoint = end;
-                persisted = end;
-            }
-            Ok(Round::Idle { end, held_back }) => {
-                failures = 0;
-                checkpoint = end;
-                if end != persisted {
-                    // Events of other families were passed over: record that
-                    // once, when going idle, rather than once per batch.
-                    let batch = checkpoint_only::<P>(&source, end);
-                    match shared.store.commit(batch).await {
-                        Ok(()) => persisted = end,
-                        Err(error) => {
-                            tracing::warn!(process = P::NAME, %error, "saving the checkpoint failed")
-                        }
-                    }
-                }
                 if held_back {
                     // Their wake-up was sent already; look again shortly.
                     pause_unless_shutdown(&mut shutdown, HELD_BACK_RETRY).await;
                 } else {
-                    wait_for_work::<P, S, L>(&shared, &mut shutdown, &mut appended).await;
+                    wait_for_work::<P, S, L>(&shared, &ownership, &mut shutdown, &mut appended)
+                        .await;
                 }
             }
-            Err(Error::StaleInstance { instance, .. }) => {
-                tracing::warn!(process = P::NAME, %instance, "instance changed concurrently; reloading the batch");
-            }
             Err(error) => {
+                must_reload = true;
+                prefetched = None;
+                if is_refused(&error) {
+                    tracing::warn!(process = P::NAME, error = %error_chain(&error), "commit refused; reloading the partitions' checkpoints");
+                    continue;
+                }
                 failures += 1;
-                tracing::error!(process = P::NAME, %error, "batch failed; retrying");
+                tracing::error!(process = P::NAME, error = %error_chain(&error), "batch failed; reloading the checkpoints and retrying");
                 let delay = error_backoff(failures, shared.options.max_error_backoff);
                 if pause_unless_shutdown(&mut shutdown, delay).await {
                     break;
@@ -116,16 +133,27 @@ where
             }
         }
     }
+    if let Err(error) = ownership.leave(&*shared.store).await {
+        tracing::warn!(process = P::NAME, error = %error_chain(&error), "giving up the partitions on shutdown failed; they are free once their lease runs out");
+    }
     Ok(())
+}
+
+/// Whether a commit was refused by a check (nothing written, nothing
+/// wrong with the store): retried at once, after reloading.
+fn is_refused(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::StaleInstance { .. } | Error::CheckpointMoved { .. } | Error::PartitionLost { .. }
+    )
 }
 
 async fn run_round<P, S, L>(
     shared: &Shared<S, L>,
     metrics: &ProcessMetrics,
     families: &[&'static str],
-    source: &str,
-    checkpoint: Position,
-    prefetched: &mut Option<ReadBatch>,
+    ownership: &mut Ownership,
+    prefetched: &mut Option<Prefetched>,
 ) -> Result<Round>
 where
     P: ProcessManager,
@@ -134,30 +162,50 @@ where
 {
     let now = shared.clock.now();
     let limit = shared.options.batch_size;
+    let after = ownership.read_from();
     let read = match prefetched.take() {
-        Some(read) => read,
-        None => shared.log.read(checkpoint, families, limit).await?,
+        Some(ahead) if ahead.after == after => ahead.read,
+        _ => shared.log.read(after, families, limit).await?,
     };
-    let due = shared.store.due_timeouts(P::NAME, now, limit).await?;
+    let partitions = ownership.partitions();
+    let due = shared
+        .store
+        .due_timeouts(P::NAME, &partitions, now, limit)
+        .await?;
     let released = shared
         .store
-        .released_items(P::NAME, RELEASED_INSTANCES_PER_BATCH)
+        .released_items(P::NAME, &partitions, RELEASED_INSTANCES_PER_BATCH)
         .await?;
-    if read.events.is_empty() && due.is_empty() && released.is_empty() {
-        return Ok(Round::Idle {
-            end: read.end,
-            held_back: read.held_back,
-        });
-    }
     let full = read.events.len() >= limit;
     let routed: Vec<(RecordedEvent, Routed<P>)> = read
         .events
         .into_iter()
-        .map(|event| {
+        .filter_map(|event| {
             let routed = P::route(&event);
-            (event, routed)
+            let taken = ownership.takes(&partition_key_of(&event, &routed), &event);
+            taken.then_some((event, routed))
         })
         .collect();
+    if routed.is_empty() && due.is_empty() && released.is_empty() {
+        if ownership.is_behind(read.end) {
+            // Events of other families or partitions were passed over:
+            // record that once, when going idle, not once per batch.
+            let fence = ownership.fence(read.end);
+            let batch = Batch {
+                process: P::NAME.to_owned(),
+                fence: Some(fence.clone()),
+                ..Batch::default()
+            };
+            shared.store.commit(batch).await?;
+            ownership.advance(&fence);
+        }
+        if full {
+            return Ok(Round::Worked);
+        }
+        return Ok(Round::Idle {
+            held_back: read.held_back,
+        });
+    }
     let others = due.iter().map(|timeout| timeout.instance.as_str()).chain(
         released
             .iter()
@@ -170,13 +218,9 @@ where
         events: routed,
         due,
     };
-    let mut applied = apply_batch::<P>(source, now, input, loaded);
-    if read.end > checkpoint {
-        applied.batch.checkpoint = Some(Checkpoint {
-            source: source.to_owned(),
-            position: read.end,
-        });
-    }
+    let mut applied = apply_batch::<P>(shared.log.source_name(), now, input, loaded);
+    let fence = ownership.fence(read.end);
+    applied.batch.fence = Some(fence.clone());
     let commands = applied.batch.commands.len();
     let commit = shared.store.commit(applied.batch);
     if full {
@@ -184,12 +228,25 @@ where
         let next = shared.log.read(read.end, families, limit);
         let (committed, next) = tokio::join!(commit, next);
         committed?;
-        *prefetched = next.ok();
+        *prefetched = next.ok().map(|read_ahead| Prefetched {
+            after: read.end,
+            read: read_ahead,
+        });
     } else {
         commit.await?;
     }
+    ownership.advance(&fence);
     metrics.record_batch(applied.counts, commands);
-    Ok(Round::Worked { end: read.end })
+    Ok(Round::Worked)
+}
+
+/// The id that places an event in a partition: its instance's, or its
+/// stream's when it has no instance.
+fn partition_key_of<P: ProcessManager>(event: &RecordedEvent, routed: &Routed<P>) -> String {
+    match routed {
+        Routed::Deliver { id, .. } | Routed::Undecodable { id: Some(id), .. } => id.to_string(),
+        _ => event.stream_id.clone(),
+    }
 }
 
 /// The distinct instances a batch touches, in first-seen order.
@@ -210,21 +267,11 @@ pub(crate) fn instances_to_load<'a, P: ProcessManager>(
         .collect()
 }
 
-fn checkpoint_only<P: ProcessManager>(source: &str, end: Position) -> Batch {
-    Batch {
-        process: P::NAME.to_owned(),
-        checkpoint: Some(Checkpoint {
-            source: source.to_owned(),
-            position: end,
-        }),
-        ..Batch::default()
-    }
-}
-
-/// Sleeps until the log has news, the next timeout is due, the poll
-/// interval passes, or shutdown is requested.
+/// Sleeps until the log has news, the next timeout is due, the next
+/// rebalance is due, the poll interval passes, or shutdown is requested.
 async fn wait_for_work<P, S, L>(
     shared: &Shared<S, L>,
+    ownership: &Ownership,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
     appended: &mut tokio::sync::watch::Receiver<u64>,
 ) where
@@ -232,12 +279,17 @@ async fn wait_for_work<P, S, L>(
     S: Store,
     L: EventSource,
 {
-    let next_due = match shared.store.next_timeout_at(P::NAME).await {
-        Ok(next_due) => next_due,
-        Err(error) => {
-            tracing::warn!(process = P::NAME, %error, "reading the next timeout failed");
-            None
+    let next_due = if ownership.holds_any() {
+        let partitions = ownership.partitions();
+        match shared.store.next_timeout_at(P::NAME, &partitions).await {
+            Ok(next_due) => next_due,
+            Err(error) => {
+                tracing::warn!(process = P::NAME, error = %error_chain(&error), "reading the next timeout failed");
+                None
+            }
         }
+    } else {
+        None
     };
     let now = shared.clock.now();
     let timeout_due = async {
@@ -248,8 +300,21 @@ async fn wait_for_work<P, S, L>(
     };
     tokio::select! {
         _ = shutdown.changed() => {}
-        _ = appended.changed() => {}
+        () = super::changed_or_pending(appended) => {}
         () = timeout_due => {}
+        () = tokio::time::sleep_until(ownership.next_rebalance()) => {}
         () = tokio::time::sleep(shared.options.poll_interval) => {}
     }
+}
+
+/// An error with its causes, for logs: `a: b: c`.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

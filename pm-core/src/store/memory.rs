@@ -2,33 +2,83 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::{
-    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, InstanceStatus,
-    OutboxCommand, ParkedEvent, ProcessStats, Release, ReleasedItem, Store,
+    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, Fence, InstanceRecord, InstanceStatus,
+    Membership, OutboxCommand, OwnedPartitions, ParkedEvent, PartitionLease, ProcessStats, Release,
+    ReleasedItem, Store, Worker,
 };
+use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::log::Position;
 
 /// An in-memory store. Cloning shares the same data.
-#[derive(Debug, Clone)]
+///
+/// Several engines on one `MemoryStore` are several workers of each
+/// process: they share its partitions as workers on one database do. Leases
+/// and heartbeats run on the store's own clock (the system clock unless
+/// [`with_clock`](Self::with_clock) says otherwise), as the Postgres store's
+/// run on the database's.
+#[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     processes: Mutex<HashMap<String, ProcessData>>,
     outbox_changed: watch::Sender<u64>,
+    clock: Arc<dyn Clock>,
+}
+
+/// The partitions of a process.
+#[derive(Debug)]
+struct PartitionSet {
+    source: String,
+    rows: Vec<PartitionRow>,
+}
+
+#[derive(Debug, Clone)]
+struct PartitionRow {
+    owner: Option<String>,
+    epoch: i64,
+    lease_until: DateTime<Utc>,
+    checkpoint: Position,
+}
+
+/// A partition of a process, as operators see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryPartition {
+    /// The partition.
+    pub partition: u32,
+    /// The worker holding it, if any.
+    pub owner: Option<String>,
+    /// How many times it has been claimed.
+    pub epoch: i64,
+    /// Its checkpoint.
+    pub checkpoint: Position,
+}
+
+#[derive(Debug)]
+struct WorkerRow {
+    heartbeat_at: DateTime<Utc>,
+    lease_for: Duration,
 }
 
 #[derive(Debug, Default)]
 struct ProcessData {
-    checkpoints: HashMap<String, Position>,
+    partitions: Option<PartitionSet>,
+    workers: BTreeMap<String, WorkerRow>,
     instances: HashMap<String, InstanceRecord>,
     timeouts: HashMap<(String, String), DateTime<Utc>>,
     timeouts_by_due: BTreeSet<(DateTime<Utc>, String, String)>,
@@ -53,15 +103,41 @@ struct Pending {
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store on the system clock.
     pub fn new() -> Self {
+        Self::with_clock(SystemClock)
+    }
+
+    /// An empty store whose leases and heartbeats run on `clock`.
+    pub fn with_clock(clock: impl Clock) -> Self {
         let (outbox_changed, _) = watch::channel(0);
         Self {
             inner: Arc::new(Inner {
                 processes: Mutex::new(HashMap::new()),
                 outbox_changed,
+                clock: Arc::new(clock),
             }),
         }
+    }
+
+    /// The partitions of `process`, in order (none before it first ran).
+    pub fn partitions(&self, process: &str) -> Vec<MemoryPartition> {
+        self.processes()
+            .get(process)
+            .and_then(|data| data.partitions.as_ref())
+            .map(|set| {
+                set.rows
+                    .iter()
+                    .zip(0u32..)
+                    .map(|(row, partition)| MemoryPartition {
+                        partition,
+                        owner: row.owner.clone(),
+                        epoch: row.epoch,
+                        checkpoint: row.checkpoint,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Every stored instance of `process`, in no particular order.
@@ -115,6 +191,55 @@ impl ProcessData {
         }
     }
 
+    /// Checks every partition of `fence` before anything is written.
+    fn check_fence(&self, process: &str, fence: &Fence) -> Result<()> {
+        let rows = self.partitions.as_ref().map_or(&[][..], |set| &set.rows);
+        for fenced in &fence.partitions {
+            let row = usize::try_from(fenced.partition)
+                .ok()
+                .and_then(|index| rows.get(index));
+            let owned = row.is_some_and(|row| {
+                row.owner.as_deref() == Some(fence.worker.as_str()) && row.epoch == fenced.epoch
+            });
+            let Some(row) = row.filter(|_| owned) else {
+                return Err(Error::PartitionLost {
+                    process: process.to_owned(),
+                    partition: fenced.partition,
+                    worker: fence.worker.clone(),
+                    epoch: fenced.epoch,
+                });
+            };
+            if row.checkpoint != fenced.from {
+                return Err(Error::CheckpointMoved {
+                    process: process.to_owned(),
+                    partition: fenced.partition,
+                    expected: fenced.from,
+                    stored: row.checkpoint,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The partition rows `worker` holds among `held` (partition, epoch).
+    fn held_rows<'a>(
+        &'a mut self,
+        worker: &'a str,
+        held: &'a [(u32, i64)],
+    ) -> impl Iterator<Item = (u32, &'a mut PartitionRow)> + 'a {
+        let rows = self
+            .partitions
+            .as_mut()
+            .map_or(&mut [][..], |set| &mut set.rows[..]);
+        rows.iter_mut()
+            .zip(0u32..)
+            .filter_map(move |(row, partition)| {
+                let holds =
+                    row.owner.as_deref() == Some(worker) && held.contains(&(partition, row.epoch));
+                holds.then_some((partition, row))
+            })
+    }
+
     fn is_active(&self, instance: &str) -> bool {
         self.instances
             .get(instance)
@@ -136,12 +261,144 @@ impl ProcessData {
     }
 }
 
+fn lease_end(now: DateTime<Utc>, lease_for: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::MAX)
+}
+
 impl Store for MemoryStore {
-    async fn load_checkpoint(&self, process: &str, source: &str) -> Result<Option<Position>> {
-        Ok(self
-            .processes()
-            .get(process)
-            .and_then(|data| data.checkpoints.get(source).copied()))
+    async fn heartbeat(
+        &self,
+        process: &str,
+        source: &str,
+        worker: &Worker,
+        partitions: u32,
+        lease_for: Duration,
+    ) -> Result<Membership> {
+        let now = self.inner.clock.now();
+        let mut processes = self.processes();
+        let data = processes.entry(process.to_owned()).or_default();
+        let set = data.partitions.get_or_insert_with(|| PartitionSet {
+            source: source.to_owned(),
+            rows: vec![
+                PartitionRow {
+                    owner: None,
+                    epoch: 0,
+                    lease_until: now,
+                    checkpoint: Position::START,
+                };
+                usize::try_from(partitions.max(1)).unwrap_or(1)
+            ],
+        });
+        if set.source != source {
+            return Err(Error::SourceChanged {
+                process: process.to_owned(),
+                stored: set.source.clone(),
+                requested: source.to_owned(),
+            });
+        }
+        let count = u32::try_from(set.rows.len()).unwrap_or(u32::MAX);
+        data.workers.insert(
+            worker.id.clone(),
+            WorkerRow {
+                heartbeat_at: now,
+                lease_for,
+            },
+        );
+        let live_workers = data
+            .workers
+            .iter()
+            .filter(|(_, row)| lease_end(row.heartbeat_at, row.lease_for) > now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        Ok(Membership {
+            partitions: count,
+            live_workers,
+        })
+    }
+
+    async fn claim_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        limit: usize,
+        avoid: &[u32],
+        lease_for: Duration,
+    ) -> Result<Vec<PartitionLease>> {
+        let now = self.inner.clock.now();
+        let mut processes = self.processes();
+        let Some(set) = processes
+            .get_mut(process)
+            .and_then(|data| data.partitions.as_mut())
+        else {
+            return Ok(Vec::new());
+        };
+        let mut claimed = Vec::new();
+        for (row, partition) in set.rows.iter_mut().zip(0u32..) {
+            if claimed.len() >= limit {
+                break;
+            }
+            let free = row.owner.is_none() || row.lease_until <= now;
+            if free && !avoid.contains(&partition) {
+                row.owner = Some(worker.to_owned());
+                row.epoch += 1;
+                row.lease_until = lease_end(now, lease_for);
+                claimed.push(PartitionLease {
+                    partition,
+                    epoch: row.epoch,
+                    checkpoint: row.checkpoint,
+                });
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn renew_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        held: &[(u32, i64)],
+        lease_for: Duration,
+    ) -> Result<Vec<PartitionLease>> {
+        let until = lease_end(self.inner.clock.now(), lease_for);
+        let mut processes = self.processes();
+        let Some(data) = processes.get_mut(process) else {
+            return Ok(Vec::new());
+        };
+        Ok(data
+            .held_rows(worker, held)
+            .map(|(partition, row)| {
+                row.lease_until = until;
+                PartitionLease {
+                    partition,
+                    epoch: row.epoch,
+                    checkpoint: row.checkpoint,
+                }
+            })
+            .collect())
+    }
+
+    async fn release_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        held: &[(u32, i64)],
+    ) -> Result<()> {
+        let now = self.inner.clock.now();
+        let mut processes = self.processes();
+        if let Some(data) = processes.get_mut(process) {
+            for (_, row) in data.held_rows(worker, held) {
+                row.owner = None;
+                row.lease_until = now;
+            }
+        }
+        Ok(())
+    }
+
+    async fn leave(&self, process: &str, worker: &str) -> Result<()> {
+        if let Some(data) = self.processes().get_mut(process) {
+            data.workers.remove(worker);
+        }
+        Ok(())
     }
 
     async fn load_instances(&self, process: &str, ids: &[String]) -> Result<Vec<InstanceRecord>> {
@@ -158,6 +415,7 @@ impl Store for MemoryStore {
     async fn due_timeouts(
         &self,
         process: &str,
+        partitions: &OwnedPartitions,
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<DueTimeout>> {
@@ -169,7 +427,7 @@ impl Store for MemoryStore {
             .timeouts_by_due
             .iter()
             .take_while(|(due, _, _)| *due <= now)
-            .filter(|(_, instance, _)| data.is_active(instance))
+            .filter(|(_, instance, _)| data.is_active(instance) && partitions.contains(instance))
             .take(limit)
             .map(|(due, instance, kind)| DueTimeout {
                 instance: instance.clone(),
@@ -179,12 +437,16 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn next_timeout_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
+    async fn next_timeout_at(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+    ) -> Result<Option<DateTime<Utc>>> {
         let processes = self.processes();
         Ok(processes.get(process).and_then(|data| {
             data.timeouts_by_due
                 .iter()
-                .find(|(_, instance, _)| data.is_active(instance))
+                .find(|(_, instance, _)| data.is_active(instance) && partitions.contains(instance))
                 .map(|(due, _, _)| *due)
         }))
     }
@@ -194,6 +456,9 @@ impl Store for MemoryStore {
         {
             let mut processes = self.processes();
             let data = processes.entry(batch.process.clone()).or_default();
+            if let Some(fence) = &batch.fence {
+                data.check_fence(&batch.process, fence)?;
+            }
             for write in &batch.instances {
                 let current = data
                     .instances
@@ -207,9 +472,15 @@ impl Store for MemoryStore {
                     });
                 }
             }
-            if let Some(checkpoint) = batch.checkpoint {
-                data.checkpoints
-                    .insert(checkpoint.source, checkpoint.position);
+            if let (Some(fence), Some(set)) = (&batch.fence, data.partitions.as_mut()) {
+                for fenced in &fence.partitions {
+                    if let Some(row) = usize::try_from(fenced.partition)
+                        .ok()
+                        .and_then(|index| set.rows.get_mut(index))
+                    {
+                        row.checkpoint = fenced.to;
+                    }
+                }
             }
             for write in batch.instances {
                 data.instances.insert(
@@ -220,6 +491,7 @@ impl Store for MemoryStore {
                         version: write.expected_version + 1,
                         status: write.status,
                         schema_version: write.schema_version,
+                        last_position: write.last_position,
                     },
                 );
             }
@@ -405,7 +677,12 @@ impl Store for MemoryStore {
         Ok(count)
     }
 
-    async fn released_items(&self, process: &str, instances: usize) -> Result<Vec<ReleasedItem>> {
+    async fn released_items(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        instances: usize,
+    ) -> Result<Vec<ReleasedItem>> {
         let processes = self.processes();
         let Some(data) = processes.get(process) else {
             return Ok(Vec::new());
@@ -413,7 +690,10 @@ impl Store for MemoryStore {
         let mut chosen: Vec<&str> = Vec::new();
         for (_, released, parked) in &data.parked {
             if let (true, Some(instance)) = (*released, parked.instance.as_deref()) {
-                if !chosen.contains(&instance) && chosen.len() < instances {
+                if !chosen.contains(&instance)
+                    && chosen.len() < instances
+                    && partitions.contains(instance)
+                {
                     chosen.push(instance);
                 }
             }

@@ -6,7 +6,7 @@
 
 mod memory;
 
-pub use memory::MemoryStore;
+pub use memory::{MemoryPartition, MemoryStore};
 
 use std::future::Future;
 use std::time::Duration;
@@ -69,6 +69,10 @@ pub struct InstanceRecord {
     pub status: InstanceStatus,
     /// The state schema version the state was written with.
     pub schema_version: i32,
+    /// The position of the last event applied to the instance
+    /// ([`Position::START`] when none was): a replayed event at or before it
+    /// is not applied again.
+    pub last_position: Position,
 }
 
 /// One atomic commit: everything a batch of events and timeouts produced,
@@ -77,8 +81,11 @@ pub struct InstanceRecord {
 pub struct Batch {
     /// The process the batch belongs to.
     pub process: String,
-    /// The new checkpoint, if it moved.
-    pub checkpoint: Option<Checkpoint>,
+    /// The ownership and checkpoints the batch was computed under; checked
+    /// first, and the commit is refused unless every one still holds. The
+    /// engine always sets it; without one the batch is written unchecked
+    /// (the testing kit does that).
+    pub fence: Option<Fence>,
     /// Instances created or changed.
     pub instances: Vec<InstanceWrite>,
     /// Commands for the outbox, in the order they were issued.
@@ -95,7 +102,7 @@ pub struct Batch {
 impl Batch {
     /// Whether committing the batch would change nothing.
     pub fn is_empty(&self) -> bool {
-        self.checkpoint.is_none()
+        self.fence.is_none()
             && self.instances.is_empty()
             && self.commands.is_empty()
             && self.timeouts.is_empty()
@@ -104,13 +111,83 @@ impl Batch {
     }
 }
 
-/// How far a process has read one source.
+/// What a commit must still find in the store to be written: the worker
+/// owns each partition at the epoch it claimed, and each partition's
+/// checkpoint is where the batch started reading.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Checkpoint {
-    /// The source's name.
-    pub source: String,
-    /// The last position consumed.
-    pub position: Position,
+pub struct Fence {
+    /// The committing worker's id.
+    pub worker: String,
+    /// Every partition the batch read for.
+    pub partitions: Vec<FencedPartition>,
+}
+
+/// One partition of a [`Fence`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FencedPartition {
+    /// The partition.
+    pub partition: u32,
+    /// The epoch the worker claimed it at.
+    pub epoch: i64,
+    /// Its checkpoint when the batch was read (compare-and-set).
+    pub from: Position,
+    /// Its checkpoint once the batch commits.
+    pub to: Position,
+}
+
+/// A worker's hold on one partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionLease {
+    /// The partition.
+    pub partition: u32,
+    /// The fencing token: +1 each time the partition is claimed.
+    pub epoch: i64,
+    /// The position up to which the partition has consumed its source.
+    pub checkpoint: Position,
+}
+
+/// The partitions a worker owns, for the queries that take only their rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedPartitions {
+    /// The process's partition count.
+    pub count: u32,
+    /// The partitions owned, ascending.
+    pub owned: Vec<u32>,
+}
+
+impl OwnedPartitions {
+    /// Every instance: one partition, owned.
+    pub fn all() -> Self {
+        Self {
+            count: 1,
+            owned: vec![0],
+        }
+    }
+
+    /// Whether the instance (or stream) `id` falls in an owned partition.
+    pub fn contains(&self, id: &str) -> bool {
+        self.owned
+            .binary_search(&crate::partition::partition_of(id, self.count))
+            .is_ok()
+    }
+}
+
+/// A worker process taking part in running a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worker {
+    /// Unique per engine start.
+    pub id: String,
+    /// For operators: host and process id.
+    pub name: String,
+}
+
+/// What a heartbeat learns about the workers of a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// The process's partition count (set when it first ran).
+    pub partitions: u32,
+    /// The ids of the workers whose heartbeat is within the lease, sorted.
+    pub live_workers: Vec<String>,
 }
 
 /// A new or changed instance.
@@ -128,6 +205,8 @@ pub struct InstanceWrite {
     pub status: InstanceStatus,
     /// The state schema version of `state`.
     pub schema_version: i32,
+    /// The position of the last event applied to the instance.
+    pub last_position: Position,
 }
 
 /// A command to record in the outbox.
@@ -282,12 +361,53 @@ pub struct ProcessStats {
 ///
 /// Every method is one round trip; `commit` is one transaction.
 pub trait Store: Send + Sync + 'static {
-    /// The checkpoint of `process` in `source`, if it has one.
-    fn load_checkpoint(
+    /// Records that `worker` is alive (for `lease_for`) and returns the
+    /// process's partition count and live workers. The first call for a
+    /// process creates its `partitions` partitions, reading `source`; a
+    /// process whose partitions read another source is an error.
+    fn heartbeat(
         &self,
         process: &str,
         source: &str,
-    ) -> impl Future<Output = Result<Option<Position>>> + Send;
+        worker: &Worker,
+        partitions: u32,
+        lease_for: Duration,
+    ) -> impl Future<Output = Result<Membership>> + Send;
+
+    /// Claims up to `limit` partitions that nobody owns or whose lease ran
+    /// out, except those in `avoid`, for `lease_for`; each claim adds one to
+    /// the partition's epoch.
+    fn claim_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        limit: usize,
+        avoid: &[u32],
+        lease_for: Duration,
+    ) -> impl Future<Output = Result<Vec<PartitionLease>>> + Send;
+
+    /// Extends the leases of `held` (partition, epoch) that `worker` still
+    /// owns at those epochs, and returns them with their stored checkpoints;
+    /// the ones missing were lost.
+    fn renew_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        held: &[(u32, i64)],
+        lease_for: Duration,
+    ) -> impl Future<Output = Result<Vec<PartitionLease>>> + Send;
+
+    /// Gives up `held` (partition, epoch) partitions, if `worker` still owns
+    /// them, so another worker may claim them at once.
+    fn release_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        held: &[(u32, i64)],
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Removes `worker` from the live workers of `process`.
+    fn leave(&self, process: &str, worker: &str) -> impl Future<Output = Result<()>> + Send;
 
     /// The stored instances among `ids` (missing ones are left out).
     fn load_instances(
@@ -296,21 +416,28 @@ pub trait Store: Send + Sync + 'static {
         ids: &[String],
     ) -> impl Future<Output = Result<Vec<InstanceRecord>>> + Send;
 
-    /// Up to `limit` timeouts due at `now` of active instances, earliest first.
+    /// Up to `limit` timeouts due at `now` of active instances in
+    /// `partitions`, earliest first.
     fn due_timeouts(
         &self,
         process: &str,
+        partitions: &OwnedPartitions,
         now: DateTime<Utc>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<DueTimeout>>> + Send;
 
-    /// When the next timeout of an active instance is due.
+    /// When the next timeout of an active instance in `partitions` is due.
     fn next_timeout_at(
         &self,
         process: &str,
+        partitions: &OwnedPartitions,
     ) -> impl Future<Output = Result<Option<DateTime<Utc>>>> + Send;
 
-    /// Commits a batch atomically: all of it or none of it.
+    /// Commits a batch atomically: all of it or none of it. The batch's
+    /// fence is checked first: if the worker lost a partition the commit
+    /// fails with [`Error::PartitionLost`](crate::Error::PartitionLost), if
+    /// a partition's checkpoint is not where the batch started with
+    /// [`Error::CheckpointMoved`](crate::Error::CheckpointMoved).
     fn commit(&self, batch: Batch) -> impl Future<Output = Result<()>> + Send;
 
     /// Claims commands ready for delivery. Only the oldest undelivered
@@ -376,14 +503,15 @@ pub trait Store: Send + Sync + 'static {
         }
     }
 
-    /// Every parked item of up to `instances` released instances (items
-    /// held behind them since included), oldest first.
+    /// Every parked item of up to `instances` released instances in
+    /// `partitions` (items held behind them since included), oldest first.
     fn released_items(
         &self,
         process: &str,
+        partitions: &OwnedPartitions,
         instances: usize,
     ) -> impl Future<Output = Result<Vec<ReleasedItem>>> + Send {
-        let _ = (process, instances);
+        let _ = (process, partitions, instances);
         async { Ok(Vec::new()) }
     }
 

@@ -13,8 +13,9 @@ use crate::error::Error;
 use crate::event::NewEvent;
 use crate::log::{EventLog, ExpectedVersion, Position, ReadBatch};
 use crate::store::{
-    Batch, Checkpoint, Claim, FailedDelivery, InstanceStatus, InstanceWrite, NewCommand,
-    ParkedEvent, ParkedItem, Store, TimeoutWrite,
+    Batch, Claim, FailedDelivery, Fence, FencedPartition, InstanceStatus, InstanceWrite,
+    NewCommand, OwnedPartitions, ParkedEvent, ParkedItem, PartitionLease, Store, TimeoutWrite,
+    Worker,
 };
 
 /// Reads until at least `count` events are visible: a log may hold back
@@ -163,6 +164,7 @@ fn instance(id: &str, expected_version: i64, n: i64) -> InstanceWrite {
         expected_version,
         status: InstanceStatus::Active,
         schema_version: 1,
+        last_position: Position::START,
     }
 }
 
@@ -192,8 +194,59 @@ fn claim(now: DateTime<Utc>, limit: usize) -> Claim {
     }
 }
 
-/// A batch with a stale instance writes nothing at all.
+fn position(sequence: i64) -> Position {
+    Position {
+        transaction: sequence,
+        sequence,
+    }
+}
+
+fn worker(id: &str) -> Worker {
+    Worker {
+        id: id.to_owned(),
+        name: format!("{id}-host:1"),
+    }
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+/// Joins `process` as `worker` and claims every free partition.
+async fn join_and_claim<S: Store>(
+    store: &S,
+    process: &str,
+    id: &str,
+    partitions: u32,
+    lease_for: Duration,
+) -> Vec<PartitionLease> {
+    store
+        .heartbeat(process, "log", &worker(id), partitions, lease_for)
+        .await
+        .expect("heartbeat");
+    store
+        .claim_partitions(process, id, usize::MAX, &[], lease_for)
+        .await
+        .expect("claim")
+}
+
+/// The fence of `held`, moving every partition from where it is to `to`.
+fn fence(id: &str, held: &[PartitionLease], to: Position) -> Fence {
+    Fence {
+        worker: id.to_owned(),
+        partitions: held
+            .iter()
+            .map(|lease| FencedPartition {
+                partition: lease.partition,
+                epoch: lease.epoch,
+                from: lease.checkpoint,
+                to,
+            })
+            .collect(),
+    }
+}
+
+/// A batch with a stale instance writes nothing at all, not even its fence.
 pub async fn store_commit_is_all_or_nothing<S: Store>(store: &S) {
+    let held = join_and_claim(store, "atomic", "w-1", 1, LEASE).await;
     let mut first = batch("atomic");
     first.instances = vec![instance("i-1", 0, 1)];
     store.commit(first).await.expect("first commit");
@@ -206,13 +259,7 @@ pub async fn store_commit_is_all_or_nothing<S: Store>(store: &S) {
         kind: "Due".to_owned(),
         due_at: Some(at(10)),
     }];
-    stale.checkpoint = Some(Checkpoint {
-        source: "log".to_owned(),
-        position: Position {
-            transaction: 1,
-            sequence: 9,
-        },
-    });
+    stale.fence = Some(fence("w-1", &held, position(9)));
     match store.commit(stale).await {
         Err(Error::StaleInstance { instance, .. }) => assert_eq!(instance, "i-1"),
         other => panic!("expected a stale instance, got {other:?}"),
@@ -226,12 +273,14 @@ pub async fn store_commit_is_all_or_nothing<S: Store>(store: &S) {
     assert_eq!(loaded[0].version, 1);
     let stats = store.stats("atomic").await.expect("stats");
     assert_eq!((stats.pending_commands, stats.pending_timeouts), (0, 0));
+    let renewed = store
+        .renew_partitions("atomic", "w-1", &[(0, held[0].epoch)], LEASE)
+        .await
+        .expect("renew");
     assert_eq!(
-        store
-            .load_checkpoint("atomic", "log")
-            .await
-            .expect("checkpoint"),
-        None
+        renewed[0].checkpoint,
+        Position::START,
+        "the checkpoint did not move"
     );
 
     let mut next = batch("atomic");
@@ -247,33 +296,257 @@ pub async fn store_commit_is_all_or_nothing<S: Store>(store: &S) {
     assert_eq!(loaded[0].version, 2);
 }
 
-/// Checkpoints are kept per process and source.
-pub async fn store_keeps_checkpoints<S: Store>(store: &S) {
-    let position = Position {
-        transaction: 7,
-        sequence: 42,
-    };
-    let mut with_checkpoint = batch("reader");
-    with_checkpoint.checkpoint = Some(Checkpoint {
-        source: "log".to_owned(),
-        position,
-    });
-    store.commit(with_checkpoint).await.expect("commit");
-    assert_eq!(
-        store.load_checkpoint("reader", "log").await.expect("load"),
-        Some(position)
+/// A process's partitions are created by its first heartbeat, at the start
+/// of their source; each keeps the checkpoint its fence moved it to; a
+/// process whose partitions read another source is refused.
+pub async fn store_keeps_checkpoints_per_partition<S: Store>(store: &S) {
+    let membership = store
+        .heartbeat("reader", "log", &worker("w-1"), 4, LEASE)
+        .await
+        .expect("heartbeat");
+    assert_eq!(membership.partitions, 4);
+    assert_eq!(membership.live_workers, ["w-1"]);
+    let again = store
+        .heartbeat("reader", "log", &worker("w-1"), 8, LEASE)
+        .await
+        .expect("heartbeat");
+    assert_eq!(again.partitions, 4, "the stored count holds");
+    let held = store
+        .claim_partitions("reader", "w-1", 2, &[], LEASE)
+        .await
+        .expect("claim");
+    let partitions: Vec<u32> = held.iter().map(|lease| lease.partition).collect();
+    assert_eq!(partitions, [0, 1]);
+    assert!(held
+        .iter()
+        .all(|lease| lease.checkpoint == Position::START && lease.epoch == 1));
+
+    let mut moved = batch("reader");
+    moved.fence = Some(fence("w-1", &held, position(42)));
+    store.commit(moved).await.expect("commit a fence");
+    let renewed = store
+        .renew_partitions("reader", "w-1", &[(0, 1), (1, 1)], LEASE)
+        .await
+        .expect("renew");
+    assert_eq!(renewed.len(), 2);
+    assert!(renewed.iter().all(|lease| lease.checkpoint == position(42)));
+    let rest = store
+        .claim_partitions("reader", "w-1", 10, &[], LEASE)
+        .await
+        .expect("claim the rest");
+    assert!(
+        rest.iter().all(|lease| lease.checkpoint == Position::START),
+        "partitions not fenced did not move: {rest:?}"
     );
+    match store
+        .heartbeat("reader", "another-log", &worker("w-1"), 4, LEASE)
+        .await
+    {
+        Err(Error::SourceChanged {
+            stored, requested, ..
+        }) => {
+            assert_eq!(
+                (stored.as_str(), requested.as_str()),
+                ("log", "another-log")
+            );
+        }
+        other => panic!("expected a changed source, got {other:?}"),
+    }
+    let other = join_and_claim(store, "other", "w-1", 1, LEASE).await;
     assert_eq!(
+        other[0].checkpoint,
+        Position::START,
+        "checkpoints are per process"
+    );
+}
+
+/// A commit whose fence starts from a checkpoint that moved since (a
+/// replay after a commit whose reply was lost) is refused, and writes
+/// nothing.
+pub async fn store_refuses_a_commit_from_a_moved_checkpoint<S: Store>(store: &S) {
+    let held = join_and_claim(store, "cas", "w-1", 1, LEASE).await;
+    let mut first = batch("cas");
+    first.instances = vec![instance("i-1", 0, 1)];
+    first.fence = Some(fence("w-1", &held, position(5)));
+    store.commit(first).await.expect("first commit");
+
+    let mut replay = batch("cas");
+    replay.instances = vec![instance("i-2", 0, 1)];
+    replay.commands = vec![command("i-2", 7, at(0))];
+    replay.fence = Some(fence("w-1", &held, position(5)));
+    match store.commit(replay).await {
+        Err(Error::CheckpointMoved {
+            partition,
+            expected,
+            stored,
+            ..
+        }) => {
+            assert_eq!(
+                (partition, expected, stored),
+                (0, Position::START, position(5))
+            );
+        }
+        other => panic!("expected a moved checkpoint, got {other:?}"),
+    }
+    let loaded = store
+        .load_instances("cas", &["i-2".to_owned()])
+        .await
+        .expect("load");
+    assert!(
+        loaded.is_empty(),
+        "nothing of the refused batch was written"
+    );
+    assert_eq!(store.stats("cas").await.expect("stats").pending_commands, 0);
+}
+
+/// A worker whose lease ran out and whose partition another worker claimed
+/// commits nothing: the claim raised the epoch its fence names. The new
+/// owner commits; the old one can renew and release nothing.
+pub async fn store_fences_commits_by_owner_and_epoch<S: Store>(store: &S) {
+    let stale = join_and_claim(store, "fenced", "w-old", 1, Duration::ZERO).await;
+    assert_eq!(stale.len(), 1);
+    let fresh = join_and_claim(store, "fenced", "w-new", 1, LEASE).await;
+    assert_eq!(fresh.len(), 1, "an expired lease is claimable");
+    assert_eq!(fresh[0].epoch, stale[0].epoch + 1);
+
+    let mut late = batch("fenced");
+    late.instances = vec![instance("i-1", 0, 1)];
+    late.commands = vec![command("i-1", 3, at(0))];
+    late.fence = Some(fence("w-old", &stale, position(3)));
+    match store.commit(late).await {
+        Err(Error::PartitionLost {
+            partition,
+            worker,
+            epoch,
+            ..
+        }) => assert_eq!(
+            (partition, worker.as_str(), epoch),
+            (0, "w-old", stale[0].epoch)
+        ),
+        other => panic!("expected a lost partition, got {other:?}"),
+    }
+    assert!(store
+        .load_instances("fenced", &["i-1".to_owned()])
+        .await
+        .expect("load")
+        .is_empty());
+    assert_eq!(
+        store.stats("fenced").await.expect("stats").pending_commands,
+        0
+    );
+    let renewed = store
+        .renew_partitions("fenced", "w-old", &[(0, stale[0].epoch)], LEASE)
+        .await
+        .expect("renew");
+    assert!(renewed.is_empty(), "the old owner renews nothing");
+    store
+        .release_partitions("fenced", "w-old", &[(0, stale[0].epoch)])
+        .await
+        .expect("release");
+
+    let mut current = batch("fenced");
+    current.instances = vec![instance("i-1", 0, 1)];
+    current.fence = Some(fence("w-new", &fresh, position(3)));
+    store.commit(current).await.expect("the new owner commits");
+}
+
+/// Workers claim disjoint partitions; claims skip `avoid`; a released
+/// partition is claimable at once; heartbeats tell live workers apart.
+pub async fn store_shares_partitions_between_workers<S: Store>(store: &S) {
+    for id in ["w-b", "w-a"] {
         store
-            .load_checkpoint("reader", "other")
+            .heartbeat("shared", "log", &worker(id), 4, LEASE)
             .await
-            .expect("load"),
-        None
-    );
+            .expect("heartbeat");
+    }
+    let a = store
+        .claim_partitions("shared", "w-a", 2, &[0], LEASE)
+        .await
+        .expect("claim");
+    let a_parts: Vec<u32> = a.iter().map(|lease| lease.partition).collect();
+    assert_eq!(a_parts, [1, 2], "claims skip the partitions to avoid");
+    let b = store
+        .claim_partitions("shared", "w-b", 10, &[], LEASE)
+        .await
+        .expect("claim");
+    let b_parts: Vec<u32> = b.iter().map(|lease| lease.partition).collect();
+    assert_eq!(b_parts, [0, 3], "held partitions are not claimed twice");
+    store
+        .release_partitions("shared", "w-a", &[(1, a[0].epoch)])
+        .await
+        .expect("release");
+    let again = store
+        .claim_partitions("shared", "w-b", 10, &[], LEASE)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].partition, again[0].epoch), (1, a[0].epoch + 1));
+
+    let membership = store
+        .heartbeat("shared", "log", &worker("w-c"), 4, Duration::ZERO)
+        .await
+        .expect("heartbeat");
     assert_eq!(
-        store.load_checkpoint("other", "log").await.expect("load"),
-        None
+        membership.live_workers,
+        ["w-a", "w-b"],
+        "sorted; a lapsed heartbeat is not live"
     );
+    store.leave("shared", "w-a").await.expect("leave");
+    let membership = store
+        .heartbeat("shared", "log", &worker("w-b"), 4, LEASE)
+        .await
+        .expect("heartbeat");
+    assert_eq!(membership.live_workers, ["w-b"]);
+}
+
+/// Due timeouts, the next due time and released items come only from the
+/// partitions asked for.
+pub async fn store_takes_timeouts_of_owned_partitions_only<S: Store>(store: &S) {
+    let (one, other) = ids_in_two_partitions();
+    let mut scheduled = batch("split");
+    scheduled.instances = vec![instance(&one, 0, 1), instance(&other, 0, 1)];
+    scheduled.timeouts = [(&one, 10), (&other, 5)]
+        .into_iter()
+        .map(|(instance, due)| TimeoutWrite {
+            instance: instance.clone(),
+            kind: "Due".to_owned(),
+            due_at: Some(at(due)),
+        })
+        .collect();
+    store.commit(scheduled).await.expect("commit");
+    let mine = OwnedPartitions {
+        count: 2,
+        owned: vec![crate::partition::partition_of(&one, 2)],
+    };
+    let due = store
+        .due_timeouts("split", &mine, at(20), 10)
+        .await
+        .expect("due");
+    let instances: Vec<&str> = due
+        .iter()
+        .map(|timeout| timeout.instance.as_str())
+        .collect();
+    assert_eq!(instances, [one.as_str()]);
+    assert_eq!(
+        store.next_timeout_at("split", &mine).await.expect("next"),
+        Some(at(10))
+    );
+    let all = store
+        .due_timeouts("split", &OwnedPartitions::all(), at(20), 10)
+        .await
+        .expect("due");
+    assert_eq!(all.len(), 2);
+}
+
+/// Two instance ids whose partitions differ among two.
+fn ids_in_two_partitions() -> (String, String) {
+    let first = "i-0".to_owned();
+    let home = crate::partition::partition_of(&first, 2);
+    let other = (1..)
+        .map(|n| format!("i-{n}"))
+        .find(|id| crate::partition::partition_of(id, 2) != home)
+        .unwrap_or_default();
+    (first, other)
 }
 
 /// A command recorded twice (same id) is stored once, even after it was
@@ -466,10 +739,16 @@ pub async fn store_timeouts_are_due_for_active_instances_only<S: Store>(store: &
     ];
     store.commit(first).await.expect("commit");
     assert_eq!(
-        store.next_timeout_at("timers").await.expect("next"),
+        store
+            .next_timeout_at("timers", &OwnedPartitions::all())
+            .await
+            .expect("next"),
         Some(at(5))
     );
-    let due = store.due_timeouts("timers", at(10), 10).await.expect("due");
+    let due = store
+        .due_timeouts("timers", &OwnedPartitions::all(), at(10), 10)
+        .await
+        .expect("due");
     let due: Vec<(String, String)> = due.into_iter().map(|t| (t.instance, t.kind)).collect();
     assert_eq!(
         due,
@@ -489,12 +768,15 @@ pub async fn store_timeouts_are_due_for_active_instances_only<S: Store>(store: &
     ];
     store.commit(second).await.expect("commit");
     assert!(store
-        .due_timeouts("timers", at(25), 10)
+        .due_timeouts("timers", &OwnedPartitions::all(), at(25), 10)
         .await
         .expect("due")
         .is_empty());
     assert_eq!(
-        store.next_timeout_at("timers").await.expect("next"),
+        store
+            .next_timeout_at("timers", &OwnedPartitions::all())
+            .await
+            .expect("next"),
         Some(at(30))
     );
     assert_eq!(

@@ -12,7 +12,9 @@ use crate::engine::{apply_batch, instances_to_load, BatchInput};
 use crate::event::{Event, RecordedEvent};
 use crate::log::Position;
 use crate::process::{ProcessManager, Routed};
-use crate::store::{InstanceRecord, InstanceStatus, MemoryStore, ParkedEvent, Release, Store};
+use crate::store::{
+    InstanceRecord, InstanceStatus, MemoryStore, OwnedPartitions, ParkedEvent, Release, Store,
+};
 
 /// An event prepared for a scenario: its type name, payload and, optionally,
 /// the stream it is on (the scenario's instance id by default).
@@ -111,6 +113,7 @@ impl<P: ProcessManager> Scenario<P> {
                 expected_version: 0,
                 status: InstanceStatus::Active,
                 schema_version,
+                last_position: Position::START,
             }],
             ..crate::store::Batch::default()
         };
@@ -153,7 +156,11 @@ impl<P: ProcessManager> Scenario<P> {
                 self.key
             );
         }
-        let released = block_on(self.store.released_items(P::NAME, 1)).unwrap_or_default();
+        let released = block_on(
+            self.store
+                .released_items(P::NAME, &OwnedPartitions::all(), 1),
+        )
+        .unwrap_or_default();
         self.apply_input(BatchInput {
             released,
             events: Vec::new(),
@@ -167,7 +174,12 @@ impl<P: ProcessManager> Scenario<P> {
         self.clock.advance(by);
         let mut commands = Vec::new();
         loop {
-            let due = block_on(self.store.due_timeouts(P::NAME, self.clock.now(), 1000));
+            let due = block_on(self.store.due_timeouts(
+                P::NAME,
+                &OwnedPartitions::all(),
+                self.clock.now(),
+                1000,
+            ));
             let due = due.unwrap_or_default();
             if due.is_empty() {
                 break;

@@ -1,10 +1,10 @@
 -- Instances by id. A primary-key lookup per id (LATERAL ... LIMIT 1) rather
 -- than `instance_id = ANY($2)`: on a table that grew from empty the planner
 -- has no statistics and would scan every instance per batch.
-SELECT i.instance_id, i.state, i.version, i.status, i.schema_version
+SELECT i.instance_id, i.state, i.version, i.status, i.schema_version, i.last_tx, i.last_position
 FROM unnest($2::text[]) AS wanted (instance_id)
 CROSS JOIN LATERAL (
-    SELECT instance_id, state, version, status, schema_version
+    SELECT instance_id, state, version, status, schema_version, last_tx, last_position
     FROM pm.instances
     WHERE process = $1 AND instance_id = wanted.instance_id
     LIMIT 1

@@ -1,7 +1,7 @@
 //! `pm`: operator commands for process managers on Postgres.
 //!
 //! ```text
-//! pm status                         processes, checkpoints, lag, counts, log horizon
+//! pm status                         processes, workers, partitions, lag, counts, log horizon
 //! pm parked <process>               events parked or held, with their errors
 //! pm release <process> <instance>   apply them again (--skip-failed drops the failed ones)
 //! pm dead-letters <process>         commands that gave up
@@ -12,8 +12,8 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use pm_core::{ParkedItem, Release};
-use pm_postgres::{Admin, PgBackend, Selection};
+use pm_core::{ParkedItem, Position, Release};
+use pm_postgres::{Admin, PgBackend, ProcessStatus, Selection};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -28,7 +28,8 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Processes, checkpoints, lag and counts, and what holds readers back.
+    /// Processes, their workers and partitions (owner, epoch, lease,
+    /// checkpoint, lag), counts, and what holds readers back.
     Status,
     /// Events parked or held for a process.
     Parked { process: String },
@@ -59,6 +60,85 @@ enum Command {
     },
     /// Apply the pm schema migrations.
     Migrate,
+}
+
+/// A position as `transaction:sequence`.
+fn show_position(position: Position) -> String {
+    format!("{}:{}", position.transaction, position.sequence)
+}
+
+fn print_process(process: &ProcessStatus) {
+    let stats = process.stats;
+    let source = process.source.as_deref().unwrap_or("no source yet");
+    let lag = process
+        .partitions
+        .iter()
+        .filter_map(|partition| partition.events_beyond)
+        .max()
+        .map_or_else(String::new, |lag| {
+            format!(", {lag} events beyond the lowest")
+        });
+    let checkpoint = process
+        .checkpoint()
+        .map_or_else(|| "none".to_owned(), show_position);
+    println!(
+        "{} (reads {source}): lowest checkpoint {checkpoint}{lag}; instances {} active, {} completed, {} parked; \
+         outbox {} pending, {} dead; {} timeouts pending",
+        process.name,
+        stats.active,
+        stats.completed,
+        stats.parked,
+        stats.pending_commands,
+        stats.dead_letters,
+        stats.pending_timeouts
+    );
+    let live = process.workers.iter().filter(|worker| worker.alive).count();
+    println!("  workers: {live} live");
+    for worker in &process.workers {
+        let state = if worker.alive { "live" } else { "gone" };
+        println!(
+            "    {} ({state}, id {}): last heartbeat {:.1} s ago",
+            worker.name, worker.id, worker.seconds_since_heartbeat
+        );
+    }
+    println!("  partitions:");
+    for partition in &process.partitions {
+        let owner = match (&partition.owner_name, &partition.owner, partition.leased) {
+            (_, _, false) => "no owner".to_owned(),
+            (Some(name), _, true) => name.clone(),
+            (None, Some(id), true) => id.clone(),
+            (None, None, true) => "?".to_owned(),
+        };
+        let lease = if partition.leased {
+            format!("lease {:.1} s left", partition.lease_seconds_left)
+        } else {
+            format!("lease ran out {:.1} s ago", -partition.lease_seconds_left)
+        };
+        let lag = partition
+            .events_beyond
+            .map_or_else(String::new, |lag| format!(", {lag} events beyond"));
+        println!(
+            "    {:>3}: {owner}, epoch {}, {lease}, checkpoint {}{lag}",
+            partition.partition,
+            partition.epoch,
+            show_position(partition.checkpoint)
+        );
+    }
+    let unowned: Vec<String> = process
+        .unowned()
+        .map(|partition| partition.partition.to_string())
+        .collect();
+    if !unowned.is_empty() {
+        let why = if live == 0 {
+            "no worker is running"
+        } else {
+            "a worker will claim them within its next heartbeats"
+        };
+        println!(
+            "  PROBLEM: partitions {} have no owner, so nothing processes their instances ({why})",
+            unowned.join(", ")
+        );
+    }
 }
 
 fn selection(ids: Vec<Uuid>) -> Selection {
@@ -166,24 +246,8 @@ async fn status(admin: &Admin) -> anyhow::Result<()> {
     if processes.is_empty() {
         println!("no process has run against this database yet");
     }
-    for process in processes {
-        let stats = process.stats;
-        let checkpoint = process.checkpoint.map_or_else(
-            || "none".to_owned(),
-            |position| format!("{}:{}", position.transaction, position.sequence),
-        );
-        println!(
-            "{}: checkpoint {checkpoint}, {} events beyond it; instances {} active, {} completed, {} parked; \
-             outbox {} pending, {} dead; {} timeouts pending",
-            process.name,
-            process.events_beyond_checkpoint,
-            stats.active,
-            stats.completed,
-            stats.parked,
-            stats.pending_commands,
-            stats.dead_letters,
-            stats.pending_timeouts
-        );
+    for process in &processes {
+        print_process(process);
     }
     let horizon = admin.horizon().await.context("reading the log horizon")?;
     match (horizon.oldest_pid, horizon.oldest_transaction_seconds) {

@@ -15,11 +15,11 @@ const INSERT_OUTBOX: &str = include_str!("../../sql/store/insert_outbox.sql");
 const UPSERT_TIMEOUTS: &str = include_str!("../../sql/store/upsert_timeouts.sql");
 const DELETE_TIMEOUTS: &str = include_str!("../../sql/store/delete_timeouts.sql");
 const INSERT_PARKED: &str = include_str!("../../sql/store/insert_parked.sql");
-const SAVE_CHECKPOINT: &str = include_str!("../../sql/store/save_checkpoint.sql");
 const NOTIFY_OUTBOX: &str = include_str!("../../sql/store/notify_outbox.sql");
 const DELETE_REPLAYED: &str = include_str!("../../sql/store/delete_replayed.sql");
 
-/// Commits `batch` atomically; a stale instance rolls everything back.
+/// Commits `batch` atomically: the fence first, then the writes; a refused
+/// fence or a stale instance rolls everything back.
 pub(super) async fn commit(pool: &PgPool, batch: Batch) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
@@ -29,6 +29,9 @@ pub(super) async fn commit(pool: &PgPool, batch: Batch) -> Result<()> {
         .begin()
         .await
         .map_err(database("starting a batch transaction failed"))?;
+    if let Some(fence) = &batch.fence {
+        crate::lease::fence(&mut tx, process, fence).await?;
+    }
     write_instances(&mut tx, &batch).await?;
     write_commands(&mut tx, &batch).await?;
     write_timeouts(&mut tx, process, &batch.timeouts).await?;
@@ -41,16 +44,6 @@ pub(super) async fn commit(pool: &PgPool, batch: Batch) -> Result<()> {
             .map_err(database("removing replayed parked items failed"))?;
     }
     write_parked(&mut tx, &batch).await?;
-    if let Some(checkpoint) = &batch.checkpoint {
-        sqlx::query(SAVE_CHECKPOINT)
-            .bind(process)
-            .bind(&checkpoint.source)
-            .bind(checkpoint.position.transaction)
-            .bind(checkpoint.position.sequence)
-            .execute(&mut *tx)
-            .await
-            .map_err(database("saving the checkpoint failed"))?;
-    }
     tx.commit().await.map_err(|source| Error::Backend {
         context: format!("commit of a batch of process `{process}` failed"),
         source: Box::new(source),
@@ -67,12 +60,16 @@ async fn write_instances(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> R
     let mut versions = Vec::with_capacity(count);
     let mut statuses = Vec::with_capacity(count);
     let mut schema_versions = Vec::with_capacity(count);
+    let mut last_tx = Vec::with_capacity(count);
+    let mut last_positions = Vec::with_capacity(count);
     for write in &batch.instances {
         ids.push(write.id.as_str());
         states.push(&write.state);
         versions.push(write.expected_version);
         statuses.push(write.status.as_str());
         schema_versions.push(write.schema_version);
+        last_tx.push(write.last_position.transaction);
+        last_positions.push(write.last_position.sequence);
     }
     let written: Vec<String> = sqlx::query_scalar(UPSERT_INSTANCES)
         .bind(&batch.process)
@@ -81,6 +78,8 @@ async fn write_instances(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> R
         .bind(&versions)
         .bind(&statuses)
         .bind(&schema_versions)
+        .bind(&last_tx)
+        .bind(&last_positions)
         .fetch_all(&mut **tx)
         .await
         .map_err(database("writing instances failed"))?;

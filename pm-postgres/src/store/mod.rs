@@ -6,20 +6,22 @@ mod commit;
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use pm_core::{
     Batch, Claim, DeadLetter, Descriptor, DueTimeout, FailedDelivery, InstanceRecord,
-    InstanceStatus, OutboxCommand, ParkedEvent, ParkedItem, Position, ProcessStats, RecordedEvent,
-    Release, ReleasedItem, Result, Store,
+    InstanceStatus, Membership, OutboxCommand, OwnedPartitions, ParkedEvent, ParkedItem,
+    PartitionLease, Position, ProcessStats, RecordedEvent, Release, ReleasedItem, Result, Store,
+    Worker,
 };
 use sqlx::{PgPool, Row};
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::error::database;
-use crate::{dispatch, timeout};
+use crate::{dispatch, lease, timeout};
 
-const LOAD_CHECKPOINT: &str = include_str!("../../sql/store/load_checkpoint.sql");
 const LOAD_INSTANCES: &str = include_str!("../../sql/store/load_instances.sql");
 const STATS: &str = include_str!("../../sql/store/stats.sql");
 const PARKED_EVENTS: &str = include_str!("../../sql/store/parked_events.sql");
@@ -49,24 +51,49 @@ impl PgStore {
 }
 
 impl Store for PgStore {
-    async fn load_checkpoint(&self, process: &str, source: &str) -> Result<Option<Position>> {
-        let row = sqlx::query(LOAD_CHECKPOINT)
-            .bind(process)
-            .bind(source)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database("loading a checkpoint failed"))?;
-        row.map(|row| {
-            Ok(Position {
-                transaction: row
-                    .try_get("transaction_id")
-                    .map_err(database("decoding a checkpoint failed"))?,
-                sequence: row
-                    .try_get("position")
-                    .map_err(database("decoding a checkpoint failed"))?,
-            })
-        })
-        .transpose()
+    async fn heartbeat(
+        &self,
+        process: &str,
+        source: &str,
+        worker: &Worker,
+        partitions: u32,
+        lease_for: Duration,
+    ) -> Result<Membership> {
+        lease::heartbeat(&self.pool, process, source, worker, partitions, lease_for).await
+    }
+
+    async fn claim_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        limit: usize,
+        avoid: &[u32],
+        lease_for: Duration,
+    ) -> Result<Vec<PartitionLease>> {
+        lease::claim(&self.pool, process, worker, limit, avoid, lease_for).await
+    }
+
+    async fn renew_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        held: &[(u32, i64)],
+        lease_for: Duration,
+    ) -> Result<Vec<PartitionLease>> {
+        lease::renew(&self.pool, process, worker, held, lease_for).await
+    }
+
+    async fn release_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        held: &[(u32, i64)],
+    ) -> Result<()> {
+        lease::release(&self.pool, process, worker, held).await
+    }
+
+    async fn leave(&self, process: &str, worker: &str) -> Result<()> {
+        lease::leave(&self.pool, process, worker).await
     }
 
     async fn load_instances(&self, process: &str, ids: &[String]) -> Result<Vec<InstanceRecord>> {
@@ -85,14 +112,19 @@ impl Store for PgStore {
     async fn due_timeouts(
         &self,
         process: &str,
+        partitions: &OwnedPartitions,
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<DueTimeout>> {
-        timeout::due(&self.pool, process, now, limit).await
+        timeout::due(&self.pool, process, partitions, now, limit).await
     }
 
-    async fn next_timeout_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
-        timeout::next_due(&self.pool, process).await
+    async fn next_timeout_at(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+    ) -> Result<Option<DateTime<Utc>>> {
+        timeout::next_due(&self.pool, process, partitions).await
     }
 
     async fn commit(&self, batch: Batch) -> Result<()> {
@@ -176,10 +208,18 @@ impl Store for PgStore {
         Ok(result.rows_affected())
     }
 
-    async fn released_items(&self, process: &str, instances: usize) -> Result<Vec<ReleasedItem>> {
+    async fn released_items(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        instances: usize,
+    ) -> Result<Vec<ReleasedItem>> {
+        let (count, owned) = timeout::partition_columns(partitions);
         let rows = sqlx::query(RELEASED_ITEMS)
             .bind(process)
             .bind(i64::try_from(instances).unwrap_or(i64::MAX))
+            .bind(count)
+            .bind(&owned)
             .fetch_all(&self.pool)
             .await
             .map_err(database("reading released parked items failed"))?;
@@ -234,6 +274,14 @@ fn instance_record(row: &sqlx::postgres::PgRow) -> Result<InstanceRecord> {
         schema_version: row
             .try_get("schema_version")
             .map_err(database("decoding an instance failed"))?,
+        last_position: Position {
+            transaction: row
+                .try_get("last_tx")
+                .map_err(database("decoding an instance failed"))?,
+            sequence: row
+                .try_get("last_position")
+                .map_err(database("decoding an instance failed"))?,
+        },
     })
 }
 

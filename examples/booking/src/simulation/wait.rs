@@ -4,12 +4,12 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use pm_core::{EventLog, ProcessManager, Store};
+use pm_core::{EventLog, OwnedPartitions, ProcessManager, Store};
 
+use super::tail::LogTail;
 use super::{Config, POLL};
 use crate::process::BookingProcess;
 use crate::progress::Progress;
-use crate::services::Services;
 
 /// What the driver watches to tell progress from a standstill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,14 +38,15 @@ impl Observed {
 
 async fn observe<S: Store, L: EventLog>(
     store: &S,
-    services: &Services<L>,
+    log: &L,
+    tail: &mut LogTail,
 ) -> anyhow::Result<Observed> {
     let stats = store
         .stats(BookingProcess::NAME)
         .await
         .context("reading the process's counts")?;
     let next_timeout = store
-        .next_timeout_at(BookingProcess::NAME)
+        .next_timeout_at(BookingProcess::NAME, &OwnedPartitions::all())
         .await
         .context("reading the next timeout")?;
     Ok(Observed {
@@ -55,7 +56,7 @@ async fn observe<S: Store, L: EventLog>(
         pending_commands: stats.pending_commands,
         dead_letters: stats.dead_letters,
         pending_timeouts: stats.pending_timeouts,
-        events_appended: services.stats().events_appended,
+        events_appended: tail.follow(log).await.context("following the log")?,
         timeout_ahead: next_timeout.is_some(),
     })
 }
@@ -65,15 +66,16 @@ async fn observe<S: Store, L: EventLog>(
 /// what is wrong); fails once the deadline passes.
 pub(super) async fn wait_until_finished<S: Store, L: EventLog>(
     store: &S,
-    services: &Services<L>,
+    log: &L,
     config: &Config,
     progress: &Progress,
     started: Instant,
 ) -> anyhow::Result<Option<String>> {
-    let mut last = observe(store, services).await?;
+    let mut tail = LogTail::default();
+    let mut last = observe(store, log, &mut tail).await?;
     let mut last_change = Instant::now();
     loop {
-        let now = observe(store, services).await?;
+        let now = observe(store, log, &mut tail).await?;
         progress.update(
             now.completed,
             format!(
