@@ -3,18 +3,10 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
 use common::*;
 use pm_core::prelude::*;
-use pm_core::{
-    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, InstanceStatus,
-    Membership, OutboxCommand, OwnedPartitions, ParkedEvent, PartitionLease, ProcessStats, Store,
-    Worker,
-};
-use std::time::Duration;
-use uuid::Uuid;
+use pm_core::testing::FaultyStore;
+use pm_core::{InstanceStatus, Store};
 
 #[tokio::test]
 async fn g1_each_event_changes_state_once_in_source_order() {
@@ -53,124 +45,6 @@ async fn g1_each_event_changes_state_once_in_source_order() {
     assert_eq!(notes.len(), 51, "{notes:?}");
 }
 
-/// A store that counts the calls the process loop makes.
-#[derive(Clone, Default)]
-struct CountingStore {
-    inner: MemoryStore,
-    loads: Arc<AtomicUsize>,
-    commits: Arc<AtomicUsize>,
-}
-
-impl Store for CountingStore {
-    async fn heartbeat(
-        &self,
-        process: &str,
-        source: &str,
-        worker: &Worker,
-        partitions: u32,
-        lease_for: Duration,
-    ) -> pm_core::Result<Membership> {
-        self.inner
-            .heartbeat(process, source, worker, partitions, lease_for)
-            .await
-    }
-    async fn claim_partitions(
-        &self,
-        process: &str,
-        worker: &str,
-        limit: usize,
-        avoid: &[u32],
-        lease_for: Duration,
-    ) -> pm_core::Result<Vec<PartitionLease>> {
-        self.inner
-            .claim_partitions(process, worker, limit, avoid, lease_for)
-            .await
-    }
-    async fn renew_partitions(
-        &self,
-        process: &str,
-        worker: &str,
-        held: &[(u32, i64)],
-        lease_for: Duration,
-    ) -> pm_core::Result<Vec<PartitionLease>> {
-        self.inner
-            .renew_partitions(process, worker, held, lease_for)
-            .await
-    }
-    async fn release_partitions(
-        &self,
-        process: &str,
-        worker: &str,
-        held: &[(u32, i64)],
-    ) -> pm_core::Result<()> {
-        self.inner.release_partitions(process, worker, held).await
-    }
-    async fn leave(&self, process: &str, worker: &str) -> pm_core::Result<()> {
-        self.inner.leave(process, worker).await
-    }
-    async fn load_instances(
-        &self,
-        process: &str,
-        ids: &[String],
-    ) -> pm_core::Result<Vec<InstanceRecord>> {
-        self.loads.fetch_add(1, Ordering::SeqCst);
-        self.inner.load_instances(process, ids).await
-    }
-    async fn due_timeouts(
-        &self,
-        process: &str,
-        partitions: &OwnedPartitions,
-        now: chrono::DateTime<chrono::Utc>,
-        limit: usize,
-    ) -> pm_core::Result<Vec<DueTimeout>> {
-        self.inner
-            .due_timeouts(process, partitions, now, limit)
-            .await
-    }
-    async fn next_timeout_at(
-        &self,
-        process: &str,
-        partitions: &OwnedPartitions,
-    ) -> pm_core::Result<Option<chrono::DateTime<chrono::Utc>>> {
-        self.inner.next_timeout_at(process, partitions).await
-    }
-    async fn commit(&self, batch: Batch) -> pm_core::Result<()> {
-        self.commits.fetch_add(1, Ordering::SeqCst);
-        self.inner.commit(batch).await
-    }
-    async fn claim_commands(
-        &self,
-        process: &str,
-        claim: Claim,
-    ) -> pm_core::Result<Vec<OutboxCommand>> {
-        self.inner.claim_commands(process, claim).await
-    }
-    async fn complete_commands(&self, lease: Uuid, ids: &[Uuid]) -> pm_core::Result<()> {
-        self.inner.complete_commands(lease, ids).await
-    }
-    async fn fail_commands(&self, lease: Uuid, failures: &[FailedDelivery]) -> pm_core::Result<()> {
-        self.inner.fail_commands(lease, failures).await
-    }
-    async fn next_command_at(
-        &self,
-        process: &str,
-    ) -> pm_core::Result<Option<chrono::DateTime<chrono::Utc>>> {
-        self.inner.next_command_at(process).await
-    }
-    fn subscribe_outbox(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.inner.subscribe_outbox()
-    }
-    async fn stats(&self, process: &str) -> pm_core::Result<ProcessStats> {
-        self.inner.stats(process).await
-    }
-    async fn parked_events(&self, process: &str) -> pm_core::Result<Vec<ParkedEvent>> {
-        self.inner.parked_events(process).await
-    }
-    async fn dead_letters(&self, process: &str) -> pm_core::Result<Vec<DeadLetter>> {
-        self.inner.dead_letters(process).await
-    }
-}
-
 #[tokio::test]
 async fn a_batch_loads_its_instances_once_and_commits_once() {
     let log = MemoryLog::new();
@@ -183,7 +57,7 @@ async fn a_batch_loads_its_instances_once_and_commits_once() {
         let task = format!("t-{}", n % 25);
         append(&log, &format!("n-{n}"), noted(&task, &format!("{n}"))).await;
     }
-    let store = CountingStore::default();
+    let store = FaultyStore::new(MemoryStore::new());
     let gateway = Recorder::default();
     let engine = Engine::new(store.clone(), log.clone())
         .with_clock(ManualClock::fixed())
@@ -196,10 +70,10 @@ async fn a_batch_loads_its_instances_once_and_commits_once() {
     })
     .await;
     engine.shutdown().await.unwrap();
-    assert_eq!(store.loads.load(Ordering::SeqCst), 3);
-    assert_eq!(store.commits.load(Ordering::SeqCst), 3);
+    assert_eq!(store.loads(), 3);
+    assert_eq!(store.commits(), 3);
     for task in 0..25 {
-        let state = task_state(&store.inner, &format!("t-{task}"))
+        let state = task_state(store.inner(), &format!("t-{task}"))
             .await
             .unwrap()
             .1

@@ -120,15 +120,19 @@ where
             Err(error) => {
                 must_reload = true;
                 prefetched = None;
-                if is_refused(&error) {
-                    tracing::warn!(process = P::NAME, error = %error_chain(&error), "commit refused; reloading the partitions' checkpoints");
-                    continue;
-                }
                 failures += 1;
-                tracing::error!(process = P::NAME, error = %error_chain(&error), "batch failed; reloading the checkpoints and retrying");
-                let delay = error_backoff(failures, shared.options.max_error_backoff);
-                if pause_unless_shutdown(&mut shutdown, delay).await {
-                    break;
+                if is_refused(&error) {
+                    // Nothing was written; try again at once after reloading,
+                    // backing off only if refusals repeat.
+                    tracing::warn!(process = P::NAME, error = %error_chain(&error), "commit refused; reloading the partitions' checkpoints");
+                } else {
+                    tracing::error!(process = P::NAME, error = %error_chain(&error), "batch failed; reloading the checkpoints and retrying");
+                }
+                if failures > 1 || !is_refused(&error) {
+                    let delay = error_backoff(failures, shared.options.max_error_backoff);
+                    if pause_unless_shutdown(&mut shutdown, delay).await {
+                        break;
+                    }
                 }
             }
         }

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod door;
+pub mod pg;
+pub mod tally;
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;

@@ -1,0 +1,290 @@
+//! [`FaultyStore`]: any store, with the faults of a bad day on cue: commits
+//! whose reply is lost after they landed, and commits held back before they
+//! reach the store (a worker paused mid-batch).
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{watch, Notify};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::process::Descriptor;
+use crate::store::{
+    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, Membership,
+    OutboxCommand, OwnedPartitions, ParkedEvent, PartitionLease, ProcessStats, Release,
+    ReleasedItem, Store, Worker,
+};
+
+/// Wraps a store and injects faults into its commits; every other call
+/// passes through. Cloning shares the store and the faults.
+///
+/// ```
+/// # use pm_core::testing::FaultyStore;
+/// # use pm_core::MemoryStore;
+/// let store = FaultyStore::new(MemoryStore::new());
+/// // The next commit lands, but the engine hears it failed.
+/// store.lose_commit_replies(1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct FaultyStore<S> {
+    inner: S,
+    faults: Arc<Faults>,
+}
+
+#[derive(Debug, Default)]
+struct Faults {
+    replies_to_lose: AtomicU32,
+    replies_lost: AtomicU32,
+    hold: AtomicBool,
+    held: AtomicUsize,
+    released: Notify,
+    commits: AtomicUsize,
+    refusals: AtomicUsize,
+    loads: AtomicUsize,
+}
+
+impl<S: Store> FaultyStore<S> {
+    /// `inner`, without faults until asked.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            faults: Arc::default(),
+        }
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The next `count` commits land in the store, then fail as if the
+    /// connection broke before the reply arrived.
+    pub fn lose_commit_replies(&self, count: u32) {
+        self.faults
+            .replies_to_lose
+            .fetch_add(count, Ordering::SeqCst);
+    }
+
+    /// How many commit replies were lost so far.
+    pub fn replies_lost(&self) -> u32 {
+        self.faults.replies_lost.load(Ordering::SeqCst)
+    }
+
+    /// From now on, commits wait before they reach the store until
+    /// [`release_commits`](Self::release_commits).
+    pub fn hold_commits(&self) {
+        self.faults.hold.store(true, Ordering::SeqCst);
+    }
+
+    /// How many commits wait now.
+    pub fn commits_held(&self) -> usize {
+        self.faults.held.load(Ordering::SeqCst)
+    }
+
+    /// Lets held commits (and later ones) through.
+    pub fn release_commits(&self) {
+        self.faults.hold.store(false, Ordering::SeqCst);
+        self.faults.released.notify_waiters();
+    }
+
+    /// How many commits reached the store.
+    pub fn commits(&self) -> usize {
+        self.faults.commits.load(Ordering::SeqCst)
+    }
+
+    /// How many commits the store refused (a lost partition, a moved
+    /// checkpoint or a stale instance): nothing of them landed.
+    pub fn refusals(&self) -> usize {
+        self.faults.refusals.load(Ordering::SeqCst)
+    }
+
+    /// How many times instances were loaded.
+    pub fn loads(&self) -> usize {
+        self.faults.loads.load(Ordering::SeqCst)
+    }
+
+    async fn wait_while_held(&self) {
+        if !self.faults.hold.load(Ordering::SeqCst) {
+            return;
+        }
+        self.faults.held.fetch_add(1, Ordering::SeqCst);
+        while self.faults.hold.load(Ordering::SeqCst) {
+            let released = self.faults.released.notified();
+            if !self.faults.hold.load(Ordering::SeqCst) {
+                break;
+            }
+            released.await;
+        }
+        self.faults.held.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl<S: Store> Store for FaultyStore<S> {
+    async fn heartbeat(
+        &self,
+        process: &str,
+        source: &str,
+        worker: &Worker,
+        partitions: u32,
+        lease_for: Duration,
+    ) -> Result<Membership> {
+        self.inner
+            .heartbeat(process, source, worker, partitions, lease_for)
+            .await
+    }
+
+    async fn claim_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        limit: usize,
+        avoid: &[u32],
+        lease_for: Duration,
+    ) -> Result<Vec<PartitionLease>> {
+        self.inner
+            .claim_partitions(process, worker, limit, avoid, lease_for)
+            .await
+    }
+
+    async fn renew_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        held: &[(u32, i64)],
+        lease_for: Duration,
+    ) -> Result<Vec<PartitionLease>> {
+        self.inner
+            .renew_partitions(process, worker, held, lease_for)
+            .await
+    }
+
+    async fn release_partitions(
+        &self,
+        process: &str,
+        worker: &str,
+        held: &[(u32, i64)],
+    ) -> Result<()> {
+        self.inner.release_partitions(process, worker, held).await
+    }
+
+    async fn leave(&self, process: &str, worker: &str) -> Result<()> {
+        self.inner.leave(process, worker).await
+    }
+
+    async fn load_instances(&self, process: &str, ids: &[String]) -> Result<Vec<InstanceRecord>> {
+        self.faults.loads.fetch_add(1, Ordering::SeqCst);
+        self.inner.load_instances(process, ids).await
+    }
+
+    async fn due_timeouts(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DueTimeout>> {
+        self.inner
+            .due_timeouts(process, partitions, now, limit)
+            .await
+    }
+
+    async fn next_timeout_at(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+    ) -> Result<Option<DateTime<Utc>>> {
+        self.inner.next_timeout_at(process, partitions).await
+    }
+
+    async fn commit(&self, batch: Batch) -> Result<()> {
+        self.wait_while_held().await;
+        self.faults.commits.fetch_add(1, Ordering::SeqCst);
+        if let Err(error) = self.inner.commit(batch).await {
+            if matches!(
+                error,
+                Error::PartitionLost { .. }
+                    | Error::CheckpointMoved { .. }
+                    | Error::StaleInstance { .. }
+            ) {
+                self.faults.refusals.fetch_add(1, Ordering::SeqCst);
+            }
+            return Err(error);
+        }
+        let lose = self
+            .faults
+            .replies_to_lose
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok();
+        if lose {
+            self.faults.replies_lost.fetch_add(1, Ordering::SeqCst);
+            return Err(Error::backend(
+                "commit of a batch failed",
+                "the connection broke before the reply arrived (injected)",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn claim_commands(&self, process: &str, claim: Claim) -> Result<Vec<OutboxCommand>> {
+        self.inner.claim_commands(process, claim).await
+    }
+
+    async fn complete_commands(&self, lease: Uuid, ids: &[Uuid]) -> Result<()> {
+        self.inner.complete_commands(lease, ids).await
+    }
+
+    async fn fail_commands(&self, lease: Uuid, failures: &[FailedDelivery]) -> Result<()> {
+        self.inner.fail_commands(lease, failures).await
+    }
+
+    async fn next_command_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
+        self.inner.next_command_at(process).await
+    }
+
+    fn subscribe_outbox(&self) -> watch::Receiver<u64> {
+        self.inner.subscribe_outbox()
+    }
+
+    async fn stats(&self, process: &str) -> Result<ProcessStats> {
+        self.inner.stats(process).await
+    }
+
+    async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEvent>> {
+        self.inner.parked_events(process).await
+    }
+
+    async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
+        self.inner.dead_letters(process).await
+    }
+
+    async fn release_instance(
+        &self,
+        process: &str,
+        instance: &str,
+        release: Release,
+    ) -> Result<u64> {
+        self.inner
+            .release_instance(process, instance, release)
+            .await
+    }
+
+    async fn released_items(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        instances: usize,
+    ) -> Result<Vec<ReleasedItem>> {
+        self.inner
+            .released_items(process, partitions, instances)
+            .await
+    }
+
+    async fn register_process(&self, descriptor: &Descriptor) -> Result<()> {
+        self.inner.register_process(descriptor).await
+    }
+}

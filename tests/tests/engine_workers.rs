@@ -1,0 +1,193 @@
+//! Several workers of one process on one store (G7), and commits whose
+//! outcome the engine cannot know (G1), on the in-memory backend: engines
+//! sharing a `MemoryStore` are workers sharing a database.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::tally::{count, mismatches_in_memory, wait_until_consumed_in_memory, Accept, Tally};
+use pm_core::testing::FaultyStore;
+use pm_core::{Engine, EngineOptions, ManualClock, MemoryLog, MemoryStore, RunningEngine, Store};
+
+fn options(lease: Duration) -> EngineOptions {
+    EngineOptions {
+        batch_size: 50,
+        poll_interval: Duration::from_millis(10),
+        max_error_backoff: Duration::from_millis(50),
+        partitions: 8,
+        partition_lease: lease,
+        ..EngineOptions::default()
+    }
+}
+
+fn start<S: Store>(store: S, log: &MemoryLog, lease: Duration) -> RunningEngine {
+    Engine::new(store, log.clone())
+        .with_options(options(lease))
+        .register::<Tally, _>(Accept)
+        .start()
+        .unwrap()
+}
+
+async fn count_rounds(log: &MemoryLog, rounds: std::ops::Range<u64>, streams: u64) {
+    for round in rounds {
+        for stream in 0..streams {
+            count(log, &format!("tally-{stream}"), round * streams + stream).await;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The distinct owners of the tally partitions now.
+fn owners(store: &MemoryStore) -> BTreeSet<String> {
+    store
+        .partitions("tally")
+        .into_iter()
+        .filter_map(|partition| partition.owner)
+        .collect()
+}
+
+async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g1_commits_whose_reply_is_lost_are_not_applied_again() {
+    let (store, log) = (FaultyStore::new(MemoryStore::new()), MemoryLog::new());
+    // A lease so long that no periodic renewal reloads the checkpoints
+    // during the test: only the reload after a failed commit can.
+    let engine = start(store.clone(), &log, Duration::from_secs(600));
+    for chunk in 0..10 {
+        store.lose_commit_replies(1);
+        count_rounds(&log, chunk * 5..chunk * 5 + 5, 20).await;
+        wait_for("the reply was lost", || store.replies_lost() > chunk as u32).await;
+    }
+    wait_until_consumed_in_memory(store.inner(), &log).await;
+    engine.shutdown().await.unwrap();
+    assert_eq!(store.replies_lost(), 10);
+    assert_eq!(
+        mismatches_in_memory(store.inner(), &log).await,
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g7_two_engines_share_the_partitions_and_apply_each_event_once() {
+    let (store, log) = (MemoryStore::new(), MemoryLog::new());
+    let lease = Duration::from_millis(300);
+    let first = start(store.clone(), &log, lease);
+    count_rounds(&log, 0..10, 30).await;
+    let second = start(store.clone(), &log, lease);
+    wait_for("both engines hold partitions", || owners(&store).len() == 2).await;
+    let shares: Vec<usize> = owners(&store)
+        .iter()
+        .map(|owner| {
+            store
+                .partitions("tally")
+                .iter()
+                .filter(|partition| partition.owner.as_ref() == Some(owner))
+                .count()
+        })
+        .collect();
+    assert_eq!(shares, [4, 4], "each holds its fair share");
+    count_rounds(&log, 10..40, 30).await;
+    wait_until_consumed_in_memory(&store, &log).await;
+    first.shutdown().await.unwrap();
+    second.shutdown().await.unwrap();
+    assert_eq!(
+        mismatches_in_memory(&store, &log).await,
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g7_the_partitions_of_a_worker_that_stops_move_to_the_others() {
+    let (store, log) = (MemoryStore::new(), MemoryLog::new());
+    let lease = Duration::from_millis(300);
+    let first = start(store.clone(), &log, lease);
+    let second = start(store.clone(), &log, lease);
+    wait_for("both engines hold partitions", || owners(&store).len() == 2).await;
+    let before = owners(&store);
+    first.shutdown().await.unwrap();
+    wait_for("one engine holds every partition", || {
+        let partitions = store.partitions("tally");
+        let owners = owners(&store);
+        owners.len() == 1 && partitions.iter().all(|partition| partition.owner.is_some())
+    })
+    .await;
+    assert!(owners(&store).is_subset(&before));
+    count_rounds(&log, 0..10, 30).await;
+    wait_until_consumed_in_memory(&store, &log).await;
+    second.shutdown().await.unwrap();
+    assert_eq!(
+        mismatches_in_memory(&store, &log).await,
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g7_a_worker_paused_past_its_lease_commits_nothing_and_rejoins() {
+    // Leases run on the store's clock, which the test moves.
+    let clock = ManualClock::fixed();
+    let store = MemoryStore::with_clock(clock.clone());
+    let log = MemoryLog::new();
+    let lease = Duration::from_millis(300);
+    let paused = FaultyStore::new(store.clone());
+    let first = start(paused.clone(), &log, lease);
+    wait_for("the first engine holds every partition", || {
+        store.partitions("tally").iter().all(|p| p.owner.is_some())
+    })
+    .await;
+    // Its next batch is computed and then held before it reaches the store.
+    paused.hold_commits();
+    count_rounds(&log, 0..5, 20).await;
+    wait_for("a commit is held", || paused.commits_held() == 1).await;
+
+    // Its lease runs out; another worker claims everything and computes the
+    // same batch (held too, so that only the epoch can refuse the first).
+    clock.advance(lease * 2);
+    let taking_over = FaultyStore::new(store.clone());
+    taking_over.hold_commits();
+    let second = start(taking_over.clone(), &log, lease);
+    wait_for("the second engine holds every partition", || {
+        let partitions = store.partitions("tally");
+        owners(&store).len() == 1 && partitions.iter().all(|partition| partition.epoch == 2)
+    })
+    .await;
+    wait_for("its batch is held", || taking_over.commits_held() == 1).await;
+
+    // The paused worker wakes: what it computed is refused, nothing lands.
+    paused.release_commits();
+    wait_for("the paused worker's commit is refused", || {
+        paused.refusals() >= 1
+    })
+    .await;
+    assert!(
+        store.instances("tally").is_empty(),
+        "nothing of the refused commit landed"
+    );
+    taking_over.release_commits();
+    wait_until_consumed_in_memory(&store, &log).await;
+    assert_eq!(
+        mismatches_in_memory(&store, &log).await,
+        Vec::<String>::new()
+    );
+    // It rejoins and gets its share back.
+    wait_for("both engines hold partitions", || owners(&store).len() == 2).await;
+    count_rounds(&log, 5..10, 20).await;
+    wait_until_consumed_in_memory(&store, &log).await;
+    first.shutdown().await.unwrap();
+    second.shutdown().await.unwrap();
+    assert_eq!(
+        mismatches_in_memory(&store, &log).await,
+        Vec::<String>::new()
+    );
+}
