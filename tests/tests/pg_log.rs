@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use pm_core::{EventSource, ExpectedVersion, NewEvent, Position, RecordedEvent};
+use pm_core::{EventSource, ExpectedVersion, NewEvent, Position, ReadBatch, RecordedEvent};
 use pm_postgres::{PgBackend, PgEventLog};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -157,4 +157,136 @@ async fn migrations_applied_twice_are_harmless(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(tables, 9);
+}
+
+/// Reads after `after` until the answer is final: events came back, or
+/// nothing is held back by an open transaction any more (so an empty
+/// batch means nothing is left to read).
+async fn read_settled(log: &PgEventLog, after: Position, limit: usize) -> ReadBatch {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let batch = log.read(after, &[], limit).await.unwrap();
+        if !batch.events.is_empty() || !batch.held_back {
+            return batch;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the log stayed held back after {after:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn streams(batch: &ReadBatch) -> Vec<&str> {
+    batch
+        .events
+        .iter()
+        .map(|event| event.stream_id.as_str())
+        .collect()
+}
+
+/// Reads everything from the start, `limit` events at a time, as a reader
+/// that moves its checkpoint to each batch's end.
+async fn read_all_from_start(log: &PgEventLog, limit: usize) -> Vec<String> {
+    let mut checkpoint = Position::START;
+    let mut read = Vec::new();
+    loop {
+        let batch = read_settled(log, checkpoint, limit).await;
+        if batch.events.is_empty() {
+            return read;
+        }
+        checkpoint = batch.end;
+        read.extend(batch.events.into_iter().map(|event| event.stream_id));
+    }
+}
+
+/// The case that makes a reader ordered or filtered by position alone skip
+/// an event, built deterministically: transaction V appends at position
+/// 101; transaction E, which took its transaction id after V, inserts
+/// position 50. Once V commits the reader returns V; once E commits the
+/// next read from that checkpoint must return E, whatever the batch size,
+/// and a reader starting afresh reads V, then E.
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn g6_reader_returns_a_lower_position_committed_by_a_later_transaction(pool: PgPool) {
+    let log = PgBackend::from_pool(pool.clone()).log();
+    sqlx::query("SELECT setval(pg_get_serial_sequence('pm.events', 'position'), 100)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut early = pool.begin().await.unwrap();
+    let early_event = NewEvent {
+        event_type: "Race.Early".to_owned(),
+        payload: json!({}),
+    };
+    log.append_in(
+        &mut early,
+        "v",
+        ExpectedVersion::NoStream,
+        vec![early_event],
+    )
+    .await
+    .unwrap();
+    let (early_xid, early_position): (i64, i64) = sqlx::query_as(
+        "SELECT transaction_id::text::bigint, position FROM pm.events WHERE stream_id = 'v'",
+    )
+    .fetch_one(&mut *early)
+    .await
+    .unwrap();
+
+    let mut late = pool.begin().await.unwrap();
+    let late_xid: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+        .fetch_one(&mut *late)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO pm.events (position, stream_id, stream_version, event_type, payload) \
+         OVERRIDING SYSTEM VALUE VALUES (50, 'e', 1, 'Race.Late', '{}')",
+    )
+    .execute(&mut *late)
+    .await
+    .unwrap();
+    assert_eq!(early_position, 101);
+    assert!(
+        late_xid > early_xid,
+        "E must have the higher transaction id"
+    );
+
+    early.commit().await.unwrap();
+    let mut checkpoints = Vec::new();
+    for limit in [100, 1] {
+        let batch = read_settled(&log, Position::START, limit).await;
+        assert_eq!(streams(&batch), ["v"], "with E open, limit {limit}");
+        assert_eq!(
+            batch.end,
+            Position {
+                transaction: early_xid,
+                sequence: 101
+            }
+        );
+        checkpoints.push((limit, batch.end));
+    }
+
+    late.commit().await.unwrap();
+    for (limit, checkpoint) in checkpoints {
+        let batch = read_settled(&log, checkpoint, limit).await;
+        assert_eq!(
+            streams(&batch),
+            ["e"],
+            "E's event (position 50) was skipped after {checkpoint:?}, limit {limit}"
+        );
+        assert_eq!(
+            batch.end,
+            Position {
+                transaction: late_xid,
+                sequence: 50
+            }
+        );
+    }
+    for limit in [100, 1] {
+        assert_eq!(
+            read_all_from_start(&log, limit).await,
+            ["v", "e"],
+            "a fresh reader, limit {limit}"
+        );
+    }
 }
