@@ -185,10 +185,10 @@ fn streams(batch: &ReadBatch) -> Vec<&str> {
         .collect()
 }
 
-/// Reads everything from the start, `limit` events at a time, as a reader
+/// Reads everything after `after`, `limit` events at a time, as a reader
 /// that moves its checkpoint to each batch's end.
-async fn read_all_from_start(log: &PgEventLog, limit: usize) -> Vec<String> {
-    let mut checkpoint = Position::START;
+async fn read_all_after(log: &PgEventLog, after: Position, limit: usize) -> Vec<String> {
+    let mut checkpoint = after;
     let mut read = Vec::new();
     loop {
         let batch = read_settled(log, checkpoint, limit).await;
@@ -284,8 +284,65 @@ async fn g6_reader_returns_a_lower_position_committed_by_a_later_transaction(poo
     }
     for limit in [100, 1] {
         assert_eq!(
-            read_all_from_start(&log, limit).await,
+            read_all_after(&log, Position::START, limit).await,
             ["v", "e"],
+            "a fresh reader, limit {limit}"
+        );
+    }
+}
+
+/// The other half of G6, built deterministically: transaction A takes its
+/// transaction id, then B appends and commits while A is still open. The
+/// reader must not pass B yet (A may still append before it in log
+/// order) and must say it is held back; once A commits it reads A, then B.
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn g6_reader_waits_for_an_older_transaction_still_open(pool: PgPool) {
+    let log = PgBackend::from_pool(pool.clone()).log();
+    let event = |event_type: &str| NewEvent {
+        event_type: event_type.to_owned(),
+        payload: json!({}),
+    };
+    let mut older = pool.begin().await.unwrap();
+    let older_xid: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+        .fetch_one(&mut *older)
+        .await
+        .unwrap();
+    let mut newer = pool.begin().await.unwrap();
+    log.append_in(
+        &mut newer,
+        "b",
+        ExpectedVersion::NoStream,
+        vec![event("Race.B")],
+    )
+    .await
+    .unwrap();
+    newer.commit().await.unwrap();
+
+    let batch = log.read(Position::START, &[], 100).await.unwrap();
+    assert!(
+        batch.events.is_empty(),
+        "read past an open older transaction: {:?}",
+        batch.events
+    );
+    assert_eq!(batch.end, Position::START, "the end moved past it");
+    assert!(batch.held_back, "B is there but cannot be read yet");
+
+    log.append_in(
+        &mut older,
+        "a",
+        ExpectedVersion::NoStream,
+        vec![event("Race.A")],
+    )
+    .await
+    .unwrap();
+    older.commit().await.unwrap();
+    assert_eq!(read_all_after(&log, batch.end, 100).await, ["a", "b"]);
+    let first = read_settled(&log, Position::START, 1).await;
+    assert_eq!(first.events[0].position.transaction, older_xid);
+    for limit in [100, 1] {
+        assert_eq!(
+            read_all_after(&log, Position::START, limit).await,
+            ["a", "b"],
             "a fresh reader, limit {limit}"
         );
     }
