@@ -137,7 +137,7 @@ def main():
     parser.add_argument("--list", action="store_true", help="check and list the mutants, run nothing")
     parser.add_argument("--all-targets", action="store_true",
                         help="run all_targets for each mutant instead of its own")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per run (default 900)")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds per run (default 300)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the unmutated run")
     parser.add_argument("--allow-dirty", action="store_true",
                         help="run although pm-postgres/sql has uncommitted changes")
