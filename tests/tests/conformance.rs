@@ -61,4 +61,6 @@ conformance_tests!(store:
     store_retries_and_dead_letters,
     store_timeouts_are_due_for_active_instances_only,
     store_keeps_parked_events_in_order,
+    store_fences_failures_by_lease,
+    store_rejects_instance_writes_at_another_version,
 );

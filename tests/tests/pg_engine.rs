@@ -1,5 +1,6 @@
 //! The engine on Postgres: durable processing across restarts (G1),
 //! delivery with retries and dead letters (G2, G3), durable timeouts (G4),
+//! completion tombstones that survive a restart,
 //! and wake-ups by NOTIFY with polling as the fallback.
 
 mod common;
@@ -196,6 +197,52 @@ async fn g4_timeouts_fire_after_a_restart_once_and_never_after_completion(pool: 
             "opened remind me",
             "remind:t-1"
         ]
+    );
+}
+
+/// A completed instance is a tombstone in the database: after a restart,
+/// late events for it (one that would start it again among them) are
+/// skipped, and it keeps its final state.
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn late_events_do_not_restart_a_completed_instance(pool: PgPool) {
+    let backend = PgBackend::from_pool(pool);
+    let (store, log, gateway) = (backend.store(), backend.log(), Recorder::default());
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    append(&log, "t-1", opened("short")).await;
+    eventually("the task is opened", || async {
+        gateway.texts() == ["opened short"]
+    })
+    .await;
+    append(&log, "t-1", TaskEvent::Closed).await;
+    eventually("the task completes", || async {
+        task_state(&store, "t-1")
+            .await
+            .is_some_and(|(status, _)| status == InstanceStatus::Completed)
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    append(&log, "n-1", noted("t-1", "late")).await;
+    append(&log, "t-1", opened("again")).await;
+    append(&log, "t-2", opened("marker")).await;
+    eventually("the marker after the late events is delivered", || async {
+        gateway.texts().len() == 2
+    })
+    .await;
+    let metrics = engine.metrics("task").unwrap();
+    engine.shutdown().await.unwrap();
+    assert_eq!(gateway.texts(), ["opened short", "opened marker"]);
+    assert_eq!(metrics.events_skipped, 2, "both late events are skipped");
+    let (status, state) = task_state(&store, "t-1").await.unwrap();
+    assert_eq!(status, InstanceStatus::Completed);
+    let state = state.unwrap();
+    assert_eq!((state.title.as_str(), state.notes.len()), ("short", 0));
+    let stats = store.stats("task").await.unwrap();
+    assert_eq!(
+        (stats.completed, stats.pending_timeouts),
+        (1, 1),
+        "only the marker's reminder is pending"
     );
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use pm_core::{EventSource, ExpectedVersion, NewEvent, Position, RecordedEvent};
+use pm_core::{EventSource, ExpectedVersion, NewEvent, Position, ReadBatch, RecordedEvent};
 use pm_postgres::{PgBackend, PgEventLog};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -157,4 +157,194 @@ async fn migrations_applied_twice_are_harmless(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(tables, 11);
+}
+
+/// Reads after `after` until the answer is final: events came back, or
+/// nothing is held back by an open transaction any more (so an empty
+/// batch means nothing is left to read).
+async fn read_settled(log: &PgEventLog, after: Position, limit: usize) -> ReadBatch {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let batch = log.read(after, &[], limit).await.unwrap();
+        if !batch.events.is_empty() || !batch.held_back {
+            return batch;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the log stayed held back after {after:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn streams(batch: &ReadBatch) -> Vec<&str> {
+    batch
+        .events
+        .iter()
+        .map(|event| event.stream_id.as_str())
+        .collect()
+}
+
+/// Reads everything after `after`, `limit` events at a time, as a reader
+/// that moves its checkpoint to each batch's end. Stops after 100 events,
+/// so a reader that keeps returning the same ones shows them, never hangs.
+async fn read_all_after(log: &PgEventLog, after: Position, limit: usize) -> Vec<String> {
+    let mut checkpoint = after;
+    let mut read = Vec::new();
+    loop {
+        let batch = read_settled(log, checkpoint, limit).await;
+        if batch.events.is_empty() || read.len() > 100 {
+            return read;
+        }
+        checkpoint = batch.end;
+        read.extend(batch.events.into_iter().map(|event| event.stream_id));
+    }
+}
+
+/// The case that makes a reader ordered or filtered by position alone skip
+/// an event, built deterministically: transaction V appends at position
+/// 101; transaction E, which took its transaction id after V, inserts
+/// position 50. Once V commits the reader returns V; once E commits the
+/// next read from that checkpoint must return E, whatever the batch size,
+/// and a reader starting afresh reads V, then E.
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn g6_reader_returns_a_lower_position_committed_by_a_later_transaction(pool: PgPool) {
+    let log = PgBackend::from_pool(pool.clone()).log();
+    sqlx::query("SELECT setval(pg_get_serial_sequence('pm.events', 'position'), 100)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut early = pool.begin().await.unwrap();
+    let early_event = NewEvent {
+        event_type: "Race.Early".to_owned(),
+        payload: json!({}),
+    };
+    log.append_in(
+        &mut early,
+        "v",
+        ExpectedVersion::NoStream,
+        vec![early_event],
+    )
+    .await
+    .unwrap();
+    let (early_xid, early_position): (i64, i64) = sqlx::query_as(
+        "SELECT transaction_id::text::bigint, position FROM pm.events WHERE stream_id = 'v'",
+    )
+    .fetch_one(&mut *early)
+    .await
+    .unwrap();
+
+    let mut late = pool.begin().await.unwrap();
+    let late_xid: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+        .fetch_one(&mut *late)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO pm.events (position, stream_id, stream_version, event_type, payload) \
+         OVERRIDING SYSTEM VALUE VALUES (50, 'e', 1, 'Race.Late', '{}')",
+    )
+    .execute(&mut *late)
+    .await
+    .unwrap();
+    assert_eq!(early_position, 101);
+    assert!(
+        late_xid > early_xid,
+        "E must have the higher transaction id"
+    );
+
+    early.commit().await.unwrap();
+    let mut checkpoints = Vec::new();
+    for limit in [100, 1] {
+        let batch = read_settled(&log, Position::START, limit).await;
+        assert_eq!(streams(&batch), ["v"], "with E open, limit {limit}");
+        assert_eq!(
+            batch.end,
+            Position {
+                transaction: early_xid,
+                sequence: 101
+            }
+        );
+        checkpoints.push((limit, batch.end));
+    }
+
+    late.commit().await.unwrap();
+    for (limit, checkpoint) in checkpoints {
+        let batch = read_settled(&log, checkpoint, limit).await;
+        assert_eq!(
+            streams(&batch),
+            ["e"],
+            "E's event (position 50) was skipped after {checkpoint:?}, limit {limit}"
+        );
+        assert_eq!(
+            batch.end,
+            Position {
+                transaction: late_xid,
+                sequence: 50
+            }
+        );
+    }
+    for limit in [100, 1] {
+        assert_eq!(
+            read_all_after(&log, Position::START, limit).await,
+            ["v", "e"],
+            "a fresh reader, limit {limit}"
+        );
+    }
+}
+
+/// The other half of G6, built deterministically: transaction A takes its
+/// transaction id, then B appends and commits while A is still open. The
+/// reader must not pass B yet (A may still append before it in log
+/// order) and must say it is held back; once A commits it reads A, then B.
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn g6_reader_waits_for_an_older_transaction_still_open(pool: PgPool) {
+    let log = PgBackend::from_pool(pool.clone()).log();
+    let event = |event_type: &str| NewEvent {
+        event_type: event_type.to_owned(),
+        payload: json!({}),
+    };
+    let mut older = pool.begin().await.unwrap();
+    let older_xid: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+        .fetch_one(&mut *older)
+        .await
+        .unwrap();
+    let mut newer = pool.begin().await.unwrap();
+    log.append_in(
+        &mut newer,
+        "b",
+        ExpectedVersion::NoStream,
+        vec![event("Race.B")],
+    )
+    .await
+    .unwrap();
+    newer.commit().await.unwrap();
+
+    let batch = log.read(Position::START, &[], 100).await.unwrap();
+    assert!(
+        batch.events.is_empty(),
+        "read past an open older transaction: {:?}",
+        batch.events
+    );
+    assert_eq!(batch.end, Position::START, "the end moved past it");
+    assert!(batch.held_back, "B is there but cannot be read yet");
+
+    log.append_in(
+        &mut older,
+        "a",
+        ExpectedVersion::NoStream,
+        vec![event("Race.A")],
+    )
+    .await
+    .unwrap();
+    older.commit().await.unwrap();
+    assert_eq!(read_all_after(&log, batch.end, 100).await, ["a", "b"]);
+    let first = read_settled(&log, Position::START, 1).await;
+    assert_eq!(first.events[0].position.transaction, older_xid);
+    for limit in [100, 1] {
+        assert_eq!(
+            read_all_after(&log, Position::START, limit).await,
+            ["a", "b"],
+            "a fresh reader, limit {limit}"
+        );
+    }
 }

@@ -830,3 +830,132 @@ pub async fn store_keeps_parked_events_in_order<S: Store>(store: &S) {
     );
     assert_eq!(store.stats("parking").await.expect("stats").parked, 1);
 }
+
+/// A failure reported under an expired lease, after another claim took
+/// the command, changes nothing: no retry (attempts, availability and the
+/// new holder's lease stay), no dead letter.
+pub async fn store_fences_failures_by_lease<S: Store>(store: &S) {
+    let mut commands = batch("fenced-failures");
+    commands.commands = vec![command("i-1", 1, at(0))];
+    store.commit(commands).await.expect("commit");
+    let short = Claim {
+        lease_for: Duration::from_millis(1),
+        ..claim(at(0), 10)
+    };
+    let claimed = store
+        .claim_commands("fenced-failures", short)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The memory store measures leases by the claim's clock.
+    let holder = claim(at(1), 10);
+    let reclaimed = store
+        .claim_commands("fenced-failures", holder)
+        .await
+        .expect("reclaim");
+    assert_eq!(reclaimed.len(), 1, "the expired lease was not taken over");
+
+    let stale = |retry_at| FailedDelivery {
+        id: Uuid::from_u128(1),
+        error: "stale".to_owned(),
+        retry_at,
+    };
+    store
+        .fail_commands(short.lease, &[stale(Some(at(0)))])
+        .await
+        .expect("stale retry");
+    let stolen = store
+        .claim_commands("fenced-failures", claim(at(1), 10))
+        .await
+        .expect("claim");
+    assert!(
+        stolen.is_empty(),
+        "a retry under an expired lease released the new holder's lease"
+    );
+    store
+        .fail_commands(short.lease, &[stale(None)])
+        .await
+        .expect("stale dead letter");
+    assert!(
+        store
+            .dead_letters("fenced-failures")
+            .await
+            .expect("dead letters")
+            .is_empty(),
+        "a dead letter under an expired lease moved the command"
+    );
+    assert_eq!(
+        store
+            .stats("fenced-failures")
+            .await
+            .expect("stats")
+            .pending_commands,
+        1
+    );
+
+    store
+        .fail_commands(
+            holder.lease,
+            &[FailedDelivery {
+                id: Uuid::from_u128(1),
+                error: "busy".to_owned(),
+                retry_at: Some(at(5)),
+            }],
+        )
+        .await
+        .expect("retry by the holder");
+    assert!(
+        store
+            .claim_commands("fenced-failures", claim(at(4), 10))
+            .await
+            .expect("claim")
+            .is_empty(),
+        "the holder's retry time was not kept"
+    );
+    let retried = store
+        .claim_commands("fenced-failures", claim(at(5), 10))
+        .await
+        .expect("claim");
+    assert_eq!(retried.len(), 1);
+    assert_eq!(
+        retried[0].attempts, 1,
+        "only the holder's failure counts as an attempt"
+    );
+}
+
+/// An instance write commits only at the version it was loaded with:
+/// one loaded before another commit (behind) or never loaded at that
+/// version (ahead) is refused, and the stored instance keeps the winner's
+/// state.
+pub async fn store_rejects_instance_writes_at_another_version<S: Store>(store: &S) {
+    let mut created = batch("versions");
+    created.instances = vec![instance("i-1", 0, 1)];
+    store.commit(created).await.expect("create");
+    let mut winner = batch("versions");
+    winner.instances = vec![instance("i-1", 1, 2)];
+    store
+        .commit(winner)
+        .await
+        .expect("the first writer at version 1");
+
+    for (expected_version, what) in [(1, "behind"), (3, "ahead")] {
+        let mut loser = batch("versions");
+        loser.instances = vec![instance("i-1", expected_version, 99)];
+        match store.commit(loser).await {
+            Err(Error::StaleInstance {
+                instance, expected, ..
+            }) => {
+                assert_eq!(instance, "i-1");
+                assert_eq!(expected, expected_version);
+            }
+            other => panic!("a write {what} the stored version 2 was not refused: {other:?}"),
+        }
+    }
+    let loaded = store
+        .load_instances("versions", &["i-1".to_owned()])
+        .await
+        .expect("load");
+    assert_eq!(loaded[0].state, json!({ "n": 2 }));
+    assert_eq!(loaded[0].version, 2);
+}
