@@ -13,6 +13,7 @@ use crate::{LogHorizon, PgBackend};
 const PROCESSES: &str = include_str!("../sql/admin/processes.sql");
 const PARTITIONS: &str = include_str!("../sql/admin/partitions.sql");
 const WORKERS: &str = include_str!("../sql/admin/workers.sql");
+const REPARTITION: &str = include_str!("../sql/admin/repartition.sql");
 const RETRY_DEAD_LETTERS: &str = include_str!("../sql/admin/retry_dead_letters.sql");
 const PURGE_DEAD_LETTERS: &str = include_str!("../sql/admin/purge_dead_letters.sql");
 
@@ -199,6 +200,38 @@ impl Admin {
             .fetch_all(self.pool())
             .await
             .map_err(database("listing workers failed"))
+    }
+
+    /// Spreads `process` over `count` partitions instead, while it runs or
+    /// not: every new partition starts at the lowest old checkpoint (each
+    /// instance skips the events it has already applied) and at a higher
+    /// epoch (batches computed under the old partitions are refused);
+    /// workers take up the new count at their next heartbeat. Fails if the
+    /// process has no partitions yet (it never ran: set
+    /// `EngineOptions::partitions` instead) or `count` is 0.
+    pub async fn repartition(&self, process: &str, count: u32) -> Result<u32> {
+        let wanted = i32::try_from(count)
+            .ok()
+            .filter(|count| *count > 0)
+            .ok_or_else(|| {
+                pm_core::Error::backend(
+                    format!("cannot spread process `{process}` over {count} partitions"),
+                    "the count must be between 1 and 2147483647",
+                )
+            })?;
+        let created: Vec<i32> = sqlx::query_scalar(REPARTITION)
+            .bind(process)
+            .bind(wanted)
+            .fetch_all(self.pool())
+            .await
+            .map_err(database("repartitioning failed"))?;
+        if created.is_empty() {
+            return Err(pm_core::Error::backend(
+                format!("cannot repartition process `{process}`"),
+                "it has no partitions: it has not run against this database yet",
+            ));
+        }
+        Ok(count)
     }
 
     /// What holds log readers back.

@@ -7,6 +7,7 @@
 //! pm dead-letters <process>         commands that gave up
 //! pm retry-dead-letters <process>   put them back in the outbox (--id to pick)
 //! pm purge-dead-letters <process>   delete them (--id to pick)
+//! pm repartition <process> --partitions N   spread its instances over N partitions
 //! pm migrate                        apply the pm schema migrations
 //! ```
 
@@ -57,6 +58,15 @@ enum Command {
         /// Only these ids (default: all).
         #[arg(long = "id")]
         ids: Vec<Uuid>,
+    },
+    /// Spread a process's instances over another number of partitions
+    /// (safe while it runs: batches computed under the old partitions are
+    /// refused, and instances skip events they have already applied).
+    Repartition {
+        process: String,
+        /// The new partition count.
+        #[arg(long)]
+        partitions: u32,
     },
     /// Apply the pm schema migrations.
     Migrate,
@@ -235,6 +245,16 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("purging dead letters")?;
             println!("{count} dead letters deleted");
+        }
+        Command::Repartition {
+            process,
+            partitions,
+        } => {
+            admin
+                .repartition(&process, partitions)
+                .await
+                .context("repartitioning")?;
+            println!("`{process}` now has {partitions} partitions; its workers take them up at their next heartbeat");
         }
         Command::Migrate => println!("the pm schema is up to date"),
     }
