@@ -243,6 +243,12 @@ async fn check_outcome(pool: &PgPool, system: System, bookings: u64) -> Result<(
         System::Engine => Booking::NAME,
         System::Baseline | System::Pipelined => baseline::PROCESS,
     };
+    check_outcome_of(pool, process, bookings).await
+}
+
+/// Checks that `process` completed every booking with three commands each
+/// and left no timeout behind.
+pub async fn check_outcome_of(pool: &PgPool, process: &str, bookings: u64) -> Result<()> {
     let (completed, active, commands, timeouts): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM pm.instances WHERE process = $1 AND status = 'completed'),
                 (SELECT count(*) FROM pm.instances WHERE process = $1 AND status = 'active'),

@@ -15,7 +15,8 @@
 //! sqlx baseline, plain and pipelined (`catchup.rs`, `baseline.rs`); (b)
 //! the same with one event per transaction; (c) dispatcher throughput on a
 //! prefilled outbox (`dispatch.rs`); (d) append-to-dispatch latency with
-//! NOTIFY (`latency.rs`); (e) peak memory per phase (`resources.rs`).
+//! NOTIFY (`latency.rs`); (e) peak memory per phase (`resources.rs`); (f)
+//! catch-up by 1, 2 and 4 workers of one process (`workers.rs`).
 
 mod baseline;
 mod catchup;
@@ -26,6 +27,7 @@ mod prefill;
 mod process;
 mod report;
 mod resources;
+mod workers;
 
 use anyhow::{ensure, Context as _, Result};
 use clap::Parser;
@@ -70,8 +72,11 @@ struct Args {
     /// Runs only the engine in (a) and (b), e.g. to profile it with `perf`.
     #[arg(long)]
     engine_only: bool,
-    /// Phases to run, comma-separated, from `a,b,c,d`.
-    #[arg(long, value_delimiter = ',', default_value = "a,b,c,d")]
+    /// Worker counts of (f), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    workers: Vec<usize>,
+    /// Phases to run, comma-separated, from `a,b,c,d,f`.
+    #[arg(long, value_delimiter = ',', default_value = "a,b,c,d,f")]
     phases: Vec<String>,
 }
 
@@ -93,6 +98,7 @@ async fn main() -> Result<()> {
         "--batch-size must be positive"
     );
     ensure!(args.repeat > 0, "--repeat must be positive");
+    ensure!(!args.workers.contains(&0), "--workers must be positive");
     let db = BenchDb::create(&args.database_url)
         .await
         .context("creating the benchmark database")?;
@@ -135,7 +141,7 @@ async fn run(args: Args, name: String, url: String) -> Result<()> {
     let mut targets = Vec::new();
     let mut peaks = Vec::new();
     take_phase_peak();
-    if args.runs("a") || args.runs("b") {
+    if args.runs("a") || args.runs("b") || args.runs("f") {
         let log = prefill::prefill_events(pool, args.events / 5).await?;
         println!(
             "\nprefill: {} events of {} bookings, {} in flight at a time",
@@ -150,6 +156,10 @@ async fn run(args: Args, name: String, url: String) -> Result<()> {
         if args.runs("b") {
             catchup::one_per_transaction(args, &backend, pool).await?;
             peaks.push(("(b) one event per transaction", take_phase_peak()));
+        }
+        if args.runs("f") {
+            workers::workers(args, &url, pool, &log).await?;
+            peaks.push(("(f) several workers", take_phase_peak()));
         }
     }
     if args.runs("c") {

@@ -8,6 +8,7 @@ use super::batch::BatchCounts;
 #[derive(Debug, Default)]
 pub struct ProcessMetrics {
     batches: AtomicU64,
+    events_read: AtomicU64,
     events_handled: AtomicU64,
     events_skipped: AtomicU64,
     parked: AtomicU64,
@@ -23,6 +24,9 @@ pub struct ProcessMetrics {
 pub struct MetricsSnapshot {
     /// Batches committed.
     pub batches: u64,
+    /// Events read from the source, those of other workers' partitions
+    /// included (every worker reads the whole log).
+    pub events_read: u64,
     /// Events whose handler ran.
     pub events_handled: u64,
     /// Events skipped (ignored, uncorrelated, completed or not started).
@@ -57,6 +61,11 @@ impl ProcessMetrics {
         );
     }
 
+    pub(crate) fn record_read(&self, count: usize) {
+        self.events_read
+            .fetch_add(u64::try_from(count).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
     pub(crate) fn record_delivered(&self, count: usize) {
         self.commands_delivered
             .fetch_add(u64::try_from(count).unwrap_or(u64::MAX), Ordering::Relaxed);
@@ -74,6 +83,7 @@ impl ProcessMetrics {
     pub fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             batches: self.batches.load(Ordering::Relaxed),
+            events_read: self.events_read.load(Ordering::Relaxed),
             events_handled: self.events_handled.load(Ordering::Relaxed),
             events_skipped: self.events_skipped.load(Ordering::Relaxed),
             parked: self.parked.load(Ordering::Relaxed),

@@ -2,6 +2,12 @@
 //! timeouts in batches and commits each batch atomically, and one dispatcher
 //! per process that delivers the recorded commands.
 //!
+//! Each loop is a worker of its process: it holds a fair share of the
+//! process's partitions under leases (`ownership.rs`), and every commit is
+//! fenced by the epochs and checkpoints it holds, so engines in several
+//! processes (or several engines on one [`MemoryStore`](crate::MemoryStore))
+//! share a process without applying an event twice.
+//!
 //! ```no_run
 //! # use pm_core::prelude::*;
 //! # #[allow(dead_code)]

@@ -181,6 +181,7 @@ where
         .released_items(P::NAME, &partitions, RELEASED_INSTANCES_PER_BATCH)
         .await?;
     let full = read.events.len() >= limit;
+    metrics.record_read(read.events.len());
     let routed: Vec<(RecordedEvent, Routed<P>)> = read
         .events
         .into_iter()
