@@ -90,7 +90,7 @@ fn with_database(url: &str, name: &str) -> Result<String> {
 pub async fn reset_state(pool: &PgPool) -> Result<()> {
     sqlx::query(
         "TRUNCATE pm.instances, pm.outbox, pm.delivered, pm.timeouts, pm.checkpoints, pm.parked, \
-         pm.dead_letters, pm.partitions, pm.workers",
+         pm.dead_letters, pm.partitions, pm.workers, pm.outbox_heads",
     )
     .execute(pool)
     .await

@@ -137,8 +137,8 @@ pub async fn prefill_outbox(pool: &PgPool, process: &str, commands: u64) -> Resu
         let types: Vec<&str> = chunk.iter().map(|row| row.1).collect();
         let payloads: Vec<&Value> = chunk.iter().map(|row| &row.2).collect();
         sqlx::query(
-            "INSERT INTO pm.outbox (id, process, instance_id, command_type, payload, created_at, available_at) \
-             SELECT c.id, $1, c.instance_id, c.command_type, c.payload, $5, $5 \
+            "INSERT INTO pm.outbox (id, process, instance_id, ordering_key, command_type, payload, created_at) \
+             SELECT c.id, $1, c.instance_id, 'instance:' || c.instance_id, c.command_type, c.payload, $5 \
              FROM unnest($2::uuid[], $3::text[], $4::text[], $6::jsonb[]) \
                   WITH ORDINALITY AS c (id, instance_id, command_type, payload, n) \
              ORDER BY c.n",
@@ -153,10 +153,18 @@ pub async fn prefill_outbox(pool: &PgPool, process: &str, commands: u64) -> Resu
         .await
         .context("bulk-inserting outbox commands")?;
     }
-    sqlx::query("ANALYZE pm.outbox")
-        .execute(pool)
-        .await
-        .context("analyzing pm.outbox")?;
+    // Each instance's oldest command is the head of its ordering key, as
+    // the engine's commits make it.
+    sqlx::query(
+        "INSERT INTO pm.outbox_heads (process, ordering_key, command_id, available_at) \
+         SELECT DISTINCT ON (ordering_key) process, ordering_key, id, created_at \
+         FROM pm.outbox WHERE process = $1 ORDER BY ordering_key, seq \
+         ON CONFLICT (process, ordering_key) DO NOTHING",
+    )
+    .bind(process)
+    .execute(pool)
+    .await
+    .context("making each instance's first command its head")?;
     Ok(())
 }
 

@@ -22,6 +22,39 @@ pub trait Command:
 
     /// Decodes a command from its type and JSON payload.
     fn decode(command_type: &str, payload: &Value) -> Result<Self, DecodeError>;
+
+    /// Which commands this one is delivered in order with (G3): by default
+    /// the other commands of its instance.
+    fn delivery_order(&self) -> DeliveryOrder {
+        DeliveryOrder::PerInstance
+    }
+}
+
+/// How a command is ordered against others: commands with the same
+/// ordering key are delivered in the order they were issued, one at a time;
+/// a command that keeps failing holds back the ones behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DeliveryOrder {
+    /// With the other commands of its instance (the default).
+    PerInstance,
+    /// With the commands of this key (of this process), whichever instance
+    /// sent them: e.g. the file a command is about.
+    ByKey(String),
+    /// In no order: delivered as soon as possible, beside any other.
+    Unordered,
+}
+
+impl DeliveryOrder {
+    /// The ordering key stored with a command of `instance` (with id
+    /// `command_id`): instance and explicit keys never share a key space,
+    /// and an unordered command is a group of its own.
+    pub fn key(&self, instance: &str, command_id: &uuid::Uuid) -> String {
+        match self {
+            DeliveryOrder::PerInstance => format!("instance:{instance}"),
+            DeliveryOrder::ByKey(key) => format!("key:{key}"),
+            DeliveryOrder::Unordered => format!("command:{command_id}"),
+        }
+    }
 }
 
 /// Implemented by each command type for the marker type of every handler

@@ -80,7 +80,7 @@ mod timeout;
 pub mod testing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use command::{Command, SentBy};
+pub use command::{Command, DeliveryOrder, SentBy};
 pub use context::{Context, Effects, TimeoutChange, Undeclared};
 pub use dispatch::{CommandMeta, Dispatch, DispatchError, RetryPolicy};
 pub use engine::{

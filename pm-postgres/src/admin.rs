@@ -261,13 +261,13 @@ impl Admin {
 
     /// Puts dead letters back in the outbox, due now; returns how many.
     pub async fn retry_dead_letters(&self, process: &str, selection: &Selection) -> Result<u64> {
-        let result = sqlx::query(RETRY_DEAD_LETTERS)
+        let retried: i64 = sqlx::query_scalar(RETRY_DEAD_LETTERS)
             .bind(process)
             .bind(selection.ids())
-            .execute(self.pool())
+            .fetch_one(self.pool())
             .await
             .map_err(database("retrying dead letters failed"))?;
-        Ok(result.rows_affected())
+        Ok(u64::try_from(retried).unwrap_or(0))
     }
 
     /// Deletes dead letters; returns how many.

@@ -57,6 +57,7 @@ conformance_tests!(store:
     store_takes_timeouts_of_owned_partitions_only,
     store_records_a_command_once,
     store_claims_only_the_oldest_command_of_an_instance,
+    store_orders_commands_by_ordering_key,
     store_fences_acknowledgements_by_lease,
     store_retries_and_dead_letters,
     store_timeouts_are_due_for_active_instances_only,

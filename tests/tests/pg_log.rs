@@ -156,7 +156,7 @@ async fn migrations_applied_twice_are_harmless(pool: PgPool) {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!(tables, 11);
+    assert_eq!(tables, 12);
 }
 
 /// Reads after `after` until the answer is final: events came back, or

@@ -547,6 +547,7 @@ mod tests {
             command: OutboxCommand {
                 id: uuid::Uuid::nil(),
                 instance: ID.to_string(),
+                ordering_key: format!("instance:{ID}"),
                 command_type: "ConfirmBooking".to_owned(),
                 payload: serde_json::json!({}),
                 attempts: 1,

@@ -441,9 +441,11 @@ impl<P: ProcessManager> Applier<'_, P> {
         }
         for (index, command, payload) in commands {
             let name = format!("{}\n{key}\n{cause}\n{index}", P::NAME);
+            let id = Uuid::new_v5(&COMMAND_ID_NAMESPACE, name.as_bytes());
             self.commands.push(NewCommand {
-                id: Uuid::new_v5(&COMMAND_ID_NAMESPACE, name.as_bytes()),
+                id,
                 instance: key.to_owned(),
+                ordering_key: command.delivery_order().key(key, &id),
                 command_type: command.command_type().to_owned(),
                 payload,
                 created_at: self.now,

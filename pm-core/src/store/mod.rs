@@ -217,6 +217,9 @@ pub struct NewCommand {
     pub id: Uuid,
     /// The instance that issued it.
     pub instance: String,
+    /// Commands with the same ordering key are delivered in the order they
+    /// were issued (see [`DeliveryOrder::key`](crate::DeliveryOrder::key)).
+    pub ordering_key: String,
     /// The command's type name.
     pub command_type: String,
     /// The command's payload.
@@ -310,6 +313,8 @@ pub struct OutboxCommand {
     pub id: Uuid,
     /// The issuing instance.
     pub instance: String,
+    /// The ordering key it is delivered in order with.
+    pub ordering_key: String,
     /// The command's type name.
     pub command_type: String,
     /// The command's payload.
@@ -440,9 +445,13 @@ pub trait Store: Send + Sync + 'static {
     /// [`Error::CheckpointMoved`](crate::Error::CheckpointMoved).
     fn commit(&self, batch: Batch) -> impl Future<Output = Result<()>> + Send;
 
-    /// Claims commands ready for delivery. Only the oldest undelivered
-    /// command of each instance can be claimed, so an instance's commands are
-    /// delivered in the order they were issued.
+    /// Claims commands ready for delivery at `claim.now`, for
+    /// `claim.lease_for`. Only the oldest undelivered command of each
+    /// ordering key can be claimed, so commands of one key are delivered in
+    /// the order they were issued (G3). Availability, retry times and these
+    /// leases are all on the engine's clock (the `now` of the claims and
+    /// the `retry_at` of failures); partition leases and heartbeats are on
+    /// the store's own clock.
     fn claim_commands(
         &self,
         process: &str,

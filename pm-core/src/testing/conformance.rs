@@ -172,6 +172,7 @@ fn command(instance: &str, n: u128, created_at: DateTime<Utc>) -> NewCommand {
     NewCommand {
         id: Uuid::from_u128(n),
         instance: instance.to_owned(),
+        ordering_key: format!("instance:{instance}"),
         command_type: "Check".to_owned(),
         payload: json!({ "n": n as u64 }),
         created_at,
@@ -629,8 +630,8 @@ pub async fn store_fences_acknowledgements_by_lease<S: Store>(store: &S) {
             .len(),
         1
     );
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    // The memory store measures leases by the claim's clock.
+    // Leases run on the clock of the claims (the engine's), like
+    // availability: a claim a second later finds this one expired.
     let later = claim(at(1), 10);
     assert_eq!(
         store
@@ -847,8 +848,8 @@ pub async fn store_fences_failures_by_lease<S: Store>(store: &S) {
         .await
         .expect("claim");
     assert_eq!(claimed.len(), 1);
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    // The memory store measures leases by the claim's clock.
+    // Leases run on the clock of the claims (the engine's), like
+    // availability: a claim a second later finds this one expired.
     let holder = claim(at(1), 10);
     let reclaimed = store
         .claim_commands("fenced-failures", holder)
@@ -958,4 +959,48 @@ pub async fn store_rejects_instance_writes_at_another_version<S: Store>(store: &
         .expect("load");
     assert_eq!(loaded[0].state, json!({ "n": 2 }));
     assert_eq!(loaded[0].version, 2);
+}
+
+/// Commands of one ordering key, from any instance, are claimed one at a
+/// time in the order issued; an unordered command is claimable beside any
+/// other; the default key is the instance.
+pub async fn store_orders_commands_by_ordering_key<S: Store>(store: &S) {
+    let keyed = |instance: &str, n: u128, key: &str| NewCommand {
+        ordering_key: key.to_owned(),
+        ..command(instance, n, at(0))
+    };
+    let mut commands = batch("keys");
+    commands.commands = vec![
+        keyed("i-1", 1, "key:file-a"),
+        keyed("i-2", 2, "key:file-a"),
+        keyed("i-1", 3, "key:file-b"),
+        keyed("i-1", 4, "command:00000000-0000-0000-0000-000000000004"),
+        keyed("i-1", 5, "command:00000000-0000-0000-0000-000000000005"),
+    ];
+    store.commit(commands).await.expect("commit");
+    let first = claim(at(0), 10);
+    let mut ids: Vec<u128> = store
+        .claim_commands("keys", first)
+        .await
+        .expect("claim")
+        .iter()
+        .map(|command| command.id.as_u128())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 3, 4, 5], "one head per key; unordered ones all");
+    store
+        .complete_commands(first.lease, &[Uuid::from_u128(1)])
+        .await
+        .expect("complete");
+    let next = store
+        .claim_commands("keys", claim(at(0), 10))
+        .await
+        .expect("claim");
+    let ids: Vec<u128> = next.iter().map(|command| command.id.as_u128()).collect();
+    assert_eq!(
+        ids,
+        [2],
+        "the next of `file-a`, though another instance sent it"
+    );
+    assert_eq!(next[0].ordering_key, "key:file-a");
 }

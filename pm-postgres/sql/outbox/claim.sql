@@ -1,27 +1,23 @@
--- Claims ready commands for one delivery round under lease $2 for $3
--- milliseconds. Only the oldest command of each instance is claimable
--- (G3): no older row of the same instance may exist, leased or not. Rows
--- another dispatcher holds are skipped, not waited for; an expired lease
--- needs no sweeper, its rows are simply claimable again. `= ANY (ARRAY(..))`
--- makes the update primary-key probes for the claimed ids; `IN (..)` was
--- planned as a semi-join over the whole outbox.
-UPDATE pm.outbox o
-SET lease_id = $2,
-    leased_until = now() + make_interval(secs => $3::double precision / 1000)
-WHERE o.id = ANY (ARRAY(
-    SELECT h.id
-    FROM pm.outbox h
-    WHERE h.process = $1
-      AND h.available_at <= $4
-      AND (h.lease_id IS NULL OR h.leased_until < now())
-      AND NOT EXISTS (
-          SELECT 1 FROM pm.outbox older
-          WHERE older.process = h.process
-            AND older.instance_id = h.instance_id
-            AND older.seq < h.seq
-      )
-    ORDER BY h.seq
-    LIMIT $5
-    FOR UPDATE SKIP LOCKED
-))
-RETURNING o.id, o.instance_id, o.command_type, o.payload, o.attempts, o.created_at, o.seq
+-- Claims up to $5 heads of process $1 available at $4 for lease $2, for $3
+-- milliseconds: only the oldest pending command of each ordering key is a
+-- head (G3). The heads are read by availability through an index, so the
+-- cost follows the claim, not the outbox. A claimed head is unavailable
+-- until its lease runs out; an expired lease needs no sweeper. Heads another
+-- dispatcher locks are skipped, not waited for. Times are the engine's.
+WITH claimed AS (
+    UPDATE pm.outbox_heads h
+    SET lease_id = $2,
+        available_at = $4 + make_interval(secs => $3::double precision / 1000)
+    WHERE h.ctid = ANY (ARRAY(
+        SELECT f.ctid
+        FROM pm.outbox_heads f
+        WHERE f.process = $1 AND f.available_at <= $4
+        ORDER BY f.available_at
+        LIMIT $5
+        FOR UPDATE SKIP LOCKED
+    ))
+    RETURNING h.command_id
+)
+SELECT o.id, o.instance_id, o.ordering_key, o.command_type, o.payload, o.attempts, o.created_at, o.seq
+FROM claimed c
+JOIN pm.outbox o ON o.id = c.command_id

@@ -1,9 +1,8 @@
--- Moves delivered commands from the outbox to the ledger; fenced on the
--- lease, so a dispatcher whose lease ran out (and whose commands were
--- claimed again) changes nothing.
+-- Moves delivered commands (heads locked by lock_heads.sql, so fenced on
+-- their lease) from the outbox to the ledger of delivered commands.
 WITH done AS (
     DELETE FROM pm.outbox
-    WHERE id = ANY ($2::uuid[]) AND lease_id = $1
+    WHERE id = ANY ($1::uuid[])
     RETURNING id, process, instance_id, command_type, created_at, attempts
 )
 INSERT INTO pm.delivered (id, process, instance_id, command_type, created_at, attempts)

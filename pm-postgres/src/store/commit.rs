@@ -12,6 +12,7 @@ use crate::error::database;
 
 const UPSERT_INSTANCES: &str = include_str!("../../sql/store/upsert_instances.sql");
 const INSERT_OUTBOX: &str = include_str!("../../sql/store/insert_outbox.sql");
+const INSERT_HEADS: &str = include_str!("../../sql/store/insert_heads.sql");
 const UPSERT_TIMEOUTS: &str = include_str!("../../sql/store/upsert_timeouts.sql");
 const DELETE_TIMEOUTS: &str = include_str!("../../sql/store/delete_timeouts.sql");
 const INSERT_PARKED: &str = include_str!("../../sql/store/insert_parked.sql");
@@ -107,12 +108,14 @@ async fn write_commands(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Re
     let count = batch.commands.len();
     let mut ids: Vec<Uuid> = Vec::with_capacity(count);
     let mut instances = Vec::with_capacity(count);
+    let mut keys = Vec::with_capacity(count);
     let mut types = Vec::with_capacity(count);
     let mut payloads: Vec<&Value> = Vec::with_capacity(count);
     let mut created: Vec<DateTime<Utc>> = Vec::with_capacity(count);
     for command in &batch.commands {
         ids.push(command.id);
         instances.push(command.instance.as_str());
+        keys.push(command.ordering_key.as_str());
         types.push(command.command_type.as_str());
         payloads.push(&command.payload);
         created.push(command.created_at);
@@ -121,12 +124,21 @@ async fn write_commands(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Re
         .bind(&batch.process)
         .bind(&ids)
         .bind(&instances)
+        .bind(&keys)
         .bind(&types)
         .bind(&payloads)
         .bind(&created)
         .execute(&mut **tx)
         .await
         .map_err(database("recording commands in the outbox failed"))?;
+    sqlx::query(INSERT_HEADS)
+        .bind(&batch.process)
+        .bind(&ids)
+        .bind(&keys)
+        .bind(&created)
+        .execute(&mut **tx)
+        .await
+        .map_err(database("queueing commands for delivery failed"))?;
     sqlx::query(NOTIFY_OUTBOX)
         .execute(&mut **tx)
         .await

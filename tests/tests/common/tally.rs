@@ -111,3 +111,35 @@ pub async fn wait_until_consumed_in_memory(store: &MemoryStore, log: &MemoryLog)
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
 }
+
+/// A gateway that accepts every command and records, per tally, the
+/// numbers of the commands delivered, in delivery order.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingAccept {
+    delivered: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, Vec<u64>>>>,
+}
+
+impl RecordingAccept {
+    /// The numbers delivered per tally.
+    pub fn delivered(&self) -> std::collections::BTreeMap<String, Vec<u64>> {
+        self.delivered.lock().unwrap().clone()
+    }
+
+    /// How many deliveries succeeded.
+    pub fn count(&self) -> usize {
+        self.delivered.lock().unwrap().values().map(Vec::len).sum()
+    }
+}
+
+impl Dispatch<TallyCommand> for RecordingAccept {
+    async fn dispatch(&self, command: TallyCommand, _: CommandMeta) -> Result<(), DispatchError> {
+        let TallyCommand::Record(record) = command;
+        self.delivered
+            .lock()
+            .unwrap()
+            .entry(record.tally)
+            .or_default()
+            .push(record.n);
+        Ok(())
+    }
+}

@@ -1,6 +1,8 @@
 //! [`MemoryStore`]: the embedded store, held in memory, for examples and tests.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+mod outbox;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -82,24 +84,11 @@ struct ProcessData {
     instances: HashMap<String, InstanceRecord>,
     timeouts: HashMap<(String, String), DateTime<Utc>>,
     timeouts_by_due: BTreeSet<(DateTime<Utc>, String, String)>,
-    /// Pending commands by insertion order.
-    outbox: BTreeMap<u64, Pending>,
-    next_outbox_seq: u64,
-    /// Every command id ever recorded, so a replayed batch adds nothing.
-    recorded: HashSet<Uuid>,
-    /// The outbox position of each pending command.
-    outbox_seq: HashMap<Uuid, u64>,
+    outbox: outbox::Outbox,
     /// Parked items with their id and whether they are released.
     parked: Vec<(i64, bool, ParkedEvent)>,
     next_parked_id: i64,
     dead: Vec<DeadLetter>,
-}
-
-#[derive(Debug)]
-struct Pending {
-    command: OutboxCommand,
-    available_at: DateTime<Utc>,
-    lease: Option<(Uuid, DateTime<Utc>)>,
 }
 
 impl MemoryStore {
@@ -244,20 +233,6 @@ impl ProcessData {
         self.instances
             .get(instance)
             .is_some_and(|record| record.status == InstanceStatus::Active)
-    }
-
-    fn leased_by(&mut self, lease: Uuid, id: Uuid) -> Option<(u64, &mut Pending)> {
-        let seq = *self.outbox_seq.get(&id)?;
-        self.outbox
-            .get_mut(&seq)
-            .filter(|pending| pending.lease.is_some_and(|(held, _)| held == lease))
-            .map(|pending| (seq, pending))
-    }
-
-    fn remove_pending(&mut self, seq: u64) -> Option<Pending> {
-        let pending = self.outbox.remove(&seq)?;
-        self.outbox_seq.remove(&pending.command.id);
-        Some(pending)
     }
 }
 
@@ -499,27 +474,7 @@ impl Store for MemoryStore {
                 data.set_timeout(&timeout.instance, &timeout.kind, timeout.due_at);
             }
             for command in batch.commands {
-                if !data.recorded.insert(command.id) {
-                    continue;
-                }
-                let seq = data.next_outbox_seq;
-                data.next_outbox_seq += 1;
-                data.outbox_seq.insert(command.id, seq);
-                data.outbox.insert(
-                    seq,
-                    Pending {
-                        available_at: command.created_at,
-                        lease: None,
-                        command: OutboxCommand {
-                            id: command.id,
-                            instance: command.instance,
-                            command_type: command.command_type,
-                            payload: command.payload,
-                            attempts: 0,
-                            created_at: command.created_at,
-                        },
-                    },
-                );
+                data.outbox.record(command);
             }
             data.parked
                 .retain(|(id, _, _)| !batch.replayed.contains(id));
@@ -536,82 +491,32 @@ impl Store for MemoryStore {
 
     async fn claim_commands(&self, process: &str, claim: Claim) -> Result<Vec<OutboxCommand>> {
         let mut processes = self.processes();
-        let Some(data) = processes.get_mut(process) else {
-            return Ok(Vec::new());
-        };
-        let lease_until = claim.now
-            + chrono::Duration::from_std(claim.lease_for).unwrap_or(chrono::Duration::MAX);
-        let mut seen_instances = HashSet::new();
-        let mut claimed = Vec::new();
-        for pending in data.outbox.values_mut() {
-            if claimed.len() >= claim.limit {
-                break;
-            }
-            // Only the oldest pending command of an instance is claimable.
-            if !seen_instances.insert(pending.command.instance.clone()) {
-                continue;
-            }
-            let lease_free = pending.lease.is_none_or(|(_, until)| until <= claim.now);
-            if lease_free && pending.available_at <= claim.now {
-                pending.lease = Some((claim.lease, lease_until));
-                claimed.push(pending.command.clone());
-            }
-        }
-        Ok(claimed)
+        Ok(processes
+            .get_mut(process)
+            .map(|data| data.outbox.claim(&claim))
+            .unwrap_or_default())
     }
 
     async fn complete_commands(&self, lease: Uuid, ids: &[Uuid]) -> Result<()> {
-        let mut processes = self.processes();
-        for data in processes.values_mut() {
-            for id in ids {
-                if let Some((seq, _)) = data.leased_by(lease, *id) {
-                    data.remove_pending(seq);
-                }
-            }
+        for data in self.processes().values_mut() {
+            data.outbox.complete(lease, ids);
         }
         Ok(())
     }
 
     async fn fail_commands(&self, lease: Uuid, failures: &[FailedDelivery]) -> Result<()> {
-        let mut processes = self.processes();
-        for data in processes.values_mut() {
-            for failure in failures {
-                let Some((seq, pending)) = data.leased_by(lease, failure.id) else {
-                    continue;
-                };
-                pending.command.attempts += 1;
-                match failure.retry_at {
-                    Some(retry_at) => {
-                        pending.lease = None;
-                        pending.available_at = retry_at;
-                    }
-                    None => {
-                        if let Some(pending) = data.remove_pending(seq) {
-                            data.dead.push(DeadLetter {
-                                command: pending.command,
-                                error: failure.error.clone(),
-                            });
-                        }
-                    }
-                }
-            }
+        for data in self.processes().values_mut() {
+            let dead = data.outbox.fail(lease, failures);
+            data.dead.extend(dead);
         }
         Ok(())
     }
 
     async fn next_command_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
-        let processes = self.processes();
-        Ok(processes.get(process).and_then(|data| {
-            let mut seen_instances = HashSet::new();
-            data.outbox
-                .values()
-                .filter(|pending| seen_instances.insert(pending.command.instance.as_str()))
-                .map(|pending| match pending.lease {
-                    Some((_, until)) => until.max(pending.available_at),
-                    None => pending.available_at,
-                })
-                .min()
-        }))
+        Ok(self
+            .processes()
+            .get(process)
+            .and_then(|data| data.outbox.next_available()))
     }
 
     fn subscribe_outbox(&self) -> watch::Receiver<u64> {
