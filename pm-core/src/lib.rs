@@ -99,8 +99,8 @@ pub use state::State;
 pub use store::{
     Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, Fence, FencedPartition, InstanceRecord,
     InstanceStatus, InstanceWrite, Membership, MemoryPartition, MemoryStore, NewCommand,
-    OutboxCommand, OwnedPartitions, ParkedEvent, ParkedItem, PartitionLease, ProcessStats, Release,
-    ReleasedItem, Store, TimeoutWrite, Worker,
+    OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent, ParkedItem, PartitionLease,
+    ProcessStats, Release, ReleasedItem, Store, TimeoutWrite, Worker,
 };
 pub use timeout::{NoTimeout, Timeout};
 

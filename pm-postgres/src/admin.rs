@@ -3,7 +3,7 @@
 //! parked and releasing it, and dead letters to retry or purge.
 
 use chrono::{DateTime, Utc};
-use pm_core::{DeadLetter, ParkedEvent, Position, ProcessStats, Release, Result, Store};
+use pm_core::{DeadLetter, ParkedEntry, Position, ProcessStats, Release, Result, Store};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -240,7 +240,7 @@ impl Admin {
     }
 
     /// The events parked or held for `process`.
-    pub async fn parked(&self, process: &str) -> Result<Vec<ParkedEvent>> {
+    pub async fn parked(&self, process: &str) -> Result<Vec<ParkedEntry>> {
         self.backend.store().parked_events(process).await
     }
 
@@ -250,12 +250,28 @@ impl Admin {
     }
 
     /// Releases a parked instance: the engine applies its parked items again,
-    /// in order (with [`Release::SkipFailed`], without the ones that
-    /// failed); returns how many items will be applied.
+    /// in order (with [`Release::SkipFailed`], it drops the ones that
+    /// failed), and the instance goes on; returns how many items were
+    /// released.
     pub async fn release(&self, process: &str, instance: &str, release: Release) -> Result<u64> {
         self.backend
             .store()
             .release_instance(process, instance, release)
+            .await
+    }
+
+    /// Releases parked items by id (those without an instance too): the
+    /// engine routes them again (with [`Release::SkipFailed`], drops the
+    /// failed ones); returns how many items were released.
+    pub async fn release_parked(
+        &self,
+        process: &str,
+        ids: &[i64],
+        release: Release,
+    ) -> Result<u64> {
+        self.backend
+            .store()
+            .release_parked(process, ids, release)
             .await
     }
 

@@ -39,17 +39,17 @@ async fn g5_poison_event_parks_only_its_instance() {
 
     let parked = store.parked_events("task").await.unwrap();
     assert_eq!(parked.len(), 2, "{parked:#?}");
-    assert_eq!(parked[0].instance.as_deref(), Some("t-bad"));
+    assert_eq!(parked[0].parked.instance.as_deref(), Some("t-bad"));
     assert_eq!(
-        parked[0].error.as_deref(),
+        parked[0].parked.error.as_deref(),
         Some("handler `exploded` panicked: task exploded on purpose")
     );
-    let ParkedItem::Event(held) = &parked[1].item else {
-        panic!("expected a held event, got {:?}", parked[1].item);
+    let ParkedItem::Event(held) = &parked[1].parked.item else {
+        panic!("expected a held event, got {:?}", parked[1].parked.item);
     };
     assert_eq!(held.event_type, "TaskEvent.Noted");
     assert_eq!(
-        parked[1].error, None,
+        parked[1].parked.error, None,
         "a held event carries no error of its own"
     );
 }
@@ -79,9 +79,9 @@ async fn g5_malformed_payload_parks_the_instance_it_names() {
     );
     let parked = store.parked_events("task").await.unwrap();
     assert_eq!(parked.len(), 1);
-    assert_eq!(parked[0].instance.as_deref(), Some("t-1"));
+    assert_eq!(parked[0].parked.instance.as_deref(), Some("t-1"));
     assert_eq!(
-        parked[0].error.as_deref(),
+        parked[0].parked.error.as_deref(),
         Some("payload of `TaskEvent.Noted` does not decode: missing field `text`")
     );
 }
@@ -105,7 +105,7 @@ async fn g5_unknown_type_in_a_subscribed_family_parks_its_stream_instance() {
     );
     let parked = store.parked_events("task").await.unwrap();
     assert_eq!(
-        parked[0].error.as_deref(),
+        parked[0].parked.error.as_deref(),
         Some("unknown type `TaskEvent.Renamed`; `TaskEvent` has no such variant")
     );
 }
@@ -125,7 +125,7 @@ async fn g5_an_event_for_no_known_instance_is_kept_aside() {
 
     let parked = store.parked_events("task").await.unwrap();
     assert_eq!(parked.len(), 1);
-    assert_eq!(parked[0].instance, None);
+    assert_eq!(parked[0].parked.instance, None);
     assert!(task_state(&store, "n-1").await.is_none());
 }
 

@@ -267,7 +267,7 @@ async fn g5_a_poison_event_parks_only_its_instance(pool: PgPool) {
     let parked = store.parked_events("task").await.unwrap();
     assert_eq!(parked.len(), 2);
     assert_eq!(
-        parked[0].error.as_deref(),
+        parked[0].parked.error.as_deref(),
         Some("handler `exploded` panicked: task exploded on purpose")
     );
 }

@@ -84,7 +84,7 @@ async fn stored_state_is_migrated_or_parked_by_schema_version(pool: PgPool) {
     );
     let parked = store.parked_events("door").await.unwrap();
     assert_eq!(
-        parked[0].error.as_deref(),
+        parked[0].parked.error.as_deref(),
         Some("stored state has schema version 3, newer than this build's 2; run a build that knows version 3")
     );
 }

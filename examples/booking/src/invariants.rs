@@ -84,7 +84,12 @@ pub async fn check_all<S: Store, L: EventSource>(
 ) -> pm_core::Result<(Histories, Vec<Check>)> {
     let histories = Histories::read(log).await?;
     let mut checks = check_log(&histories);
-    let parked = store.parked_events(BookingProcess::NAME).await?;
+    let parked: Vec<ParkedEvent> = store
+        .parked_events(BookingProcess::NAME)
+        .await?
+        .into_iter()
+        .map(|entry| entry.parked)
+        .collect();
     let dead = store.dead_letters(BookingProcess::NAME).await?;
     checks.push(Check {
         name: STORE_RULE,

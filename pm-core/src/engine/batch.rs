@@ -157,7 +157,7 @@ pub(crate) fn apply_batch<P: ProcessManager>(
     let mut replayed = Vec::with_capacity(input.released.len());
     for item in input.released {
         replayed.push(item.id);
-        applier.replay(item.parked);
+        applier.replay(item);
     }
     for (event, routed) in input.events {
         applier.apply_event(event, routed, Origin::Log);
@@ -198,18 +198,25 @@ impl<P: ProcessManager> Applier<'_, P> {
         );
     }
 
-    /// Applies a parked item of a released instance again. The instance
-    /// is active from its first item on; a failure parks it anew, and the
-    /// items behind are held again.
-    fn replay(&mut self, parked: ParkedEvent) {
-        let Some(key) = parked.instance else {
-            return;
-        };
-        if let Some(slot) = self.slots.get_mut(&key) {
-            if slot.status == InstanceStatus::Parked && !self.reparked.contains(&key) {
-                slot.status = InstanceStatus::Active;
-                self.mark_changed(&key, &parked.item);
+    /// Applies a released parked item again, or drops it if the operator
+    /// skipped it. Its instance is active from its first item on (a
+    /// completed one stays completed); a failure parks it anew, and the
+    /// items behind are held again. An item without an instance is routed
+    /// again: it may find one now.
+    fn replay(&mut self, released: ReleasedItem) {
+        let ReleasedItem { skip, parked, .. } = released;
+        if let Some(key) = &parked.instance {
+            if let Some(slot) = self.slots.get_mut(key) {
+                if slot.status == InstanceStatus::Parked && !self.reparked.contains(key) {
+                    slot.status = InstanceStatus::Active;
+                    let key = key.clone();
+                    self.mark_changed(&key, &parked.item);
+                }
             }
+        }
+        if skip {
+            self.counts.skipped += 1;
+            return;
         }
         match parked.item {
             ParkedItem::Event(event) => {
@@ -228,6 +235,7 @@ impl<P: ProcessManager> Applier<'_, P> {
                 self.counts.skipped += 1;
             }
             Routed::Undecodable { id: None, error } => {
+                let error = bounded(error);
                 tracing::warn!(process = P::NAME, position = ?event.position, %error, "event parked: no instance can be told");
                 self.counts.parked += 1;
                 self.parked.push(ParkedEvent {
@@ -242,6 +250,12 @@ impl<P: ProcessManager> Applier<'_, P> {
             } => {
                 let key = self.slot_for(id);
                 if self.already_applied(&key, &event, origin) {
+                    return;
+                }
+                if self.is_completed(&key) {
+                    // A tombstone takes no more events, readable or not.
+                    tracing::debug!(process = P::NAME, instance = %key, position = ?event.position, "undecodable event for a completed instance skipped");
+                    self.counts.skipped += 1;
                     return;
                 }
                 self.park(&key, ParkedItem::Event(event), Some(error));
@@ -259,6 +273,12 @@ impl<P: ProcessManager> Applier<'_, P> {
                 self.deliver(&key, event, starts, handler, &decoded);
             }
         }
+    }
+
+    fn is_completed(&self, key: &str) -> bool {
+        self.slots
+            .get(key)
+            .is_some_and(|slot| slot.status == InstanceStatus::Completed)
     }
 
     /// Whether the instance has seen this log event already (a batch read
@@ -477,6 +497,7 @@ impl<P: ProcessManager> Applier<'_, P> {
     }
 
     fn park(&mut self, key: &str, item: ParkedItem, error: Option<String>) {
+        let error = error.map(bounded);
         self.counts.parked += 1;
         if !self.reparked.iter().any(|parked| parked == key) {
             self.reparked.push(key.to_owned());
@@ -580,6 +601,23 @@ impl<P: ProcessManager> Applier<'_, P> {
     }
 }
 
+/// The longest error text kept with a parked item: a payload that does not
+/// decode can be megabytes, and serde quotes it.
+const MAX_ERROR_LEN: usize = 2_000;
+
+/// `error`, cut to [`MAX_ERROR_LEN`] bytes (at a character boundary) with a
+/// note of how much was left out.
+fn bounded(error: String) -> String {
+    if error.len() <= MAX_ERROR_LEN {
+        return error;
+    }
+    let mut end = MAX_ERROR_LEN;
+    while !error.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} more bytes)", &error[..end], error.len() - end)
+}
+
 /// Runs a handler on `state`, catching a panic so that one bad event parks
 /// its instance instead of stopping the engine.
 fn run_handler<P: ProcessManager>(
@@ -628,4 +666,18 @@ fn decode_state<P: ProcessManager>(record: &InstanceRecord) -> Result<Option<P>,
     P::deserialize(json).map(Some).map_err(|error| {
         format!("stored state (schema version {current}) does not decode: {error}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bounded, MAX_ERROR_LEN};
+
+    #[test]
+    fn long_errors_are_cut_at_a_character_boundary() {
+        assert_eq!(bounded("short".to_owned()), "short");
+        let long = "é".repeat(MAX_ERROR_LEN);
+        let cut = bounded(long.clone());
+        assert!(cut.len() < MAX_ERROR_LEN + 40, "{}", cut.len());
+        assert!(cut.ends_with(&format!("... ({} more bytes)", long.len() - MAX_ERROR_LEN)));
+    }
 }

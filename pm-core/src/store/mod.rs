@@ -261,20 +261,35 @@ pub struct ParkedEvent {
     pub error: Option<String>,
 }
 
-/// How an operator releases a parked instance.
+/// A parked item as stored, for operators.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParkedEntry {
+    /// The item's id in the store.
+    pub id: i64,
+    /// Whether an operator released it (the engine applies it soon).
+    pub released: bool,
+    /// The item.
+    pub parked: ParkedEvent,
+}
+
+/// How an operator releases parked items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Release {
     /// Apply every parked item again, the failed one first.
     Retry,
-    /// Drop the items that failed and apply the ones held behind them.
+    /// Drop the items that failed (without applying them) and apply the
+    /// ones held behind them.
     SkipFailed,
 }
 
-/// A parked item of a released instance, waiting to be applied again.
+/// A parked item released by an operator, waiting for the engine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReleasedItem {
     /// The item's id in the store.
     pub id: i64,
+    /// Dropped by the operator: the engine removes it without applying it
+    /// (and lets its instance go on).
+    pub skip: bool,
     /// The item.
     pub parked: ParkedEvent,
 }
@@ -489,40 +504,42 @@ pub trait Store: Send + Sync + 'static {
 
     /// The events parked or held for `process`, oldest first.
     fn parked_events(&self, process: &str)
-        -> impl Future<Output = Result<Vec<ParkedEvent>>> + Send;
+        -> impl Future<Output = Result<Vec<ParkedEntry>>> + Send;
 
     /// The dead-lettered commands of `process`, oldest first.
     fn dead_letters(&self, process: &str) -> impl Future<Output = Result<Vec<DeadLetter>>> + Send;
 
     /// Releases parked instance `instance`: the engine applies its parked
     /// items again, in order, before new events (with
-    /// [`Release::SkipFailed`], without the ones that failed). Returns how
-    /// many items will be applied.
+    /// [`Release::SkipFailed`], it drops the ones that failed instead), and
+    /// the instance goes on. Returns how many items were released.
     fn release_instance(
         &self,
         process: &str,
         instance: &str,
         release: Release,
-    ) -> impl Future<Output = Result<u64>> + Send {
-        let _ = (process, instance, release);
-        async {
-            Err(crate::Error::Unsupported {
-                what: "releasing parked instances",
-            })
-        }
-    }
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Releases parked items by id, with or without an instance (an event
+    /// whose instance could not be told is routed again, or dropped with
+    /// [`Release::SkipFailed`]). Returns how many items were released.
+    fn release_parked(
+        &self,
+        process: &str,
+        ids: &[i64],
+        release: Release,
+    ) -> impl Future<Output = Result<u64>> + Send;
 
     /// Every parked item of up to `instances` released instances in
-    /// `partitions` (items held behind them since included), oldest first.
+    /// `partitions` (items held behind them since included), and released
+    /// items without an instance whose stream falls in `partitions`, oldest
+    /// first.
     fn released_items(
         &self,
         process: &str,
         partitions: &OwnedPartitions,
         instances: usize,
-    ) -> impl Future<Output = Result<Vec<ReleasedItem>>> + Send {
-        let _ = (process, partitions, instances);
-        async { Ok(Vec::new()) }
-    }
+    ) -> impl Future<Output = Result<Vec<ReleasedItem>>> + Send;
 
     /// Records which processes run against this store, with their
     /// descriptors, for operator tooling. Called when a process loop starts.

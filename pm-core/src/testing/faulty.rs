@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::process::Descriptor;
 use crate::store::{
     Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, Membership,
-    OutboxCommand, OwnedPartitions, ParkedEvent, PartitionLease, ProcessStats, Release,
+    OutboxCommand, OwnedPartitions, ParkedEntry, PartitionLease, ProcessStats, Release,
     ReleasedItem, Store, Worker,
 };
 
@@ -254,7 +254,7 @@ impl<S: Store> Store for FaultyStore<S> {
         self.inner.stats(process).await
     }
 
-    async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEvent>> {
+    async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEntry>> {
         self.inner.parked_events(process).await
     }
 
@@ -271,6 +271,10 @@ impl<S: Store> Store for FaultyStore<S> {
         self.inner
             .release_instance(process, instance, release)
             .await
+    }
+
+    async fn release_parked(&self, process: &str, ids: &[i64], release: Release) -> Result<u64> {
+        self.inner.release_parked(process, ids, release).await
     }
 
     async fn released_items(

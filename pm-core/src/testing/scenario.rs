@@ -327,7 +327,11 @@ impl<P: ProcessManager> Scenario<P> {
 
     /// Everything parked so far.
     pub fn parked(&self) -> Vec<ParkedEvent> {
-        block_on(self.store.parked_events(P::NAME)).unwrap_or_default()
+        block_on(self.store.parked_events(P::NAME))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|entry| entry.parked)
+            .collect()
     }
 
     /// The scenario's clock.

@@ -1,10 +1,7 @@
--- Releases the parked items of one instance ($3: drop the ones that failed
--- first). Returns how many items will be applied again.
-WITH skipped AS (
-    DELETE FROM pm.parked
-    WHERE $3 AND process = $1 AND instance_id = $2 AND error IS NOT NULL
-    RETURNING id
-)
+-- Releases every parked item of one instance; with $3, the ones that
+-- failed are marked to be dropped rather than applied. The engine applies
+-- (or drops) them and lets the instance go on. Returns how many items were
+-- released.
 UPDATE pm.parked
-SET released = true
-WHERE process = $1 AND instance_id = $2 AND id NOT IN (SELECT id FROM skipped)
+SET released = true, skip = $3 AND error IS NOT NULL
+WHERE process = $1 AND instance_id = $2

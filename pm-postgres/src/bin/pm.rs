@@ -35,10 +35,14 @@ enum Command {
     /// Events parked or held for a process.
     Parked { process: String },
     /// Let a parked instance go on: its parked events are applied again, in
-    /// order, by the running engine.
+    /// order, by the running engine. `--id` releases single items instead
+    /// (also events whose instance could not be told).
     Release {
         process: String,
-        instance: String,
+        instance: Option<String>,
+        /// Release these parked items (ids from `pm parked`).
+        #[arg(long = "id")]
+        ids: Vec<i64>,
         /// Drop the events that failed instead of retrying them.
         #[arg(long)]
         skip_failed: bool,
@@ -169,11 +173,12 @@ async fn main() -> anyhow::Result<()> {
     match args.command {
         Command::Status => status(&admin).await?,
         Command::Parked { process } => {
-            for parked in admin
+            for entry in admin
                 .parked(&process)
                 .await
                 .context("reading parked events")?
             {
+                let parked = &entry.parked;
                 let what = match &parked.item {
                     ParkedItem::Event(event) => format!(
                         "{} at {}:{} (stream {} v{})",
@@ -190,12 +195,14 @@ async fn main() -> anyhow::Result<()> {
                     .error
                     .as_deref()
                     .unwrap_or("held behind an earlier failure");
-                println!("{instance}\t{what}\t{error}");
+                let released = if entry.released { "\treleased" } else { "" };
+                println!("{}\t{instance}\t{what}\t{error}{released}", entry.id);
             }
         }
         Command::Release {
             process,
             instance,
+            ids,
             skip_failed,
         } => {
             let mode = if skip_failed {
@@ -203,16 +210,27 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 Release::Retry
             };
-            let count = admin
-                .release(&process, &instance, mode)
-                .await
-                .context("releasing the instance")?;
+            let (count, what) = match (instance, ids.is_empty()) {
+                (Some(instance), true) => (
+                    admin
+                        .release(&process, &instance, mode)
+                        .await
+                        .context("releasing the instance")?,
+                    format!("`{instance}` of `{process}`"),
+                ),
+                (None, false) => (
+                    admin
+                        .release_parked(&process, &ids, mode)
+                        .await
+                        .context("releasing parked items")?,
+                    format!("the items {ids:?} of `{process}`"),
+                ),
+                _ => anyhow::bail!("name either an instance or parked items with --id, not both"),
+            };
             if count == 0 {
-                println!("`{instance}` of `{process}` has nothing parked");
+                println!("{what} has nothing parked");
             } else {
-                println!(
-                    "{count} parked items of `{instance}` will be applied again by the engine"
-                );
+                println!("{count} parked items of {what} released: the engine applies them again (or drops those that failed, with --skip-failed)");
             }
         }
         Command::DeadLetters { process } => {

@@ -11,9 +11,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use pm_core::{
     Batch, Claim, DeadLetter, Descriptor, DueTimeout, FailedDelivery, InstanceRecord,
-    InstanceStatus, Membership, OutboxCommand, OwnedPartitions, ParkedEvent, ParkedItem,
-    PartitionLease, Position, ProcessStats, RecordedEvent, Release, ReleasedItem, Result, Store,
-    Worker,
+    InstanceStatus, Membership, OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent,
+    ParkedItem, PartitionLease, Position, ProcessStats, RecordedEvent, Release, ReleasedItem,
+    Result, Store, Worker,
 };
 use sqlx::{PgPool, Row};
 use tokio::sync::watch;
@@ -27,6 +27,7 @@ const STATS: &str = include_str!("../../sql/store/stats.sql");
 const PARKED_EVENTS: &str = include_str!("../../sql/store/parked_events.sql");
 const REGISTER_PROCESS: &str = include_str!("../../sql/store/register_process.sql");
 const RELEASE_INSTANCE: &str = include_str!("../../sql/store/release_instance.sql");
+const RELEASE_PARKED: &str = include_str!("../../sql/store/release_parked.sql");
 const RELEASED_ITEMS: &str = include_str!("../../sql/store/released_items.sql");
 
 /// The store in the `pm` schema. Cloning shares the pool.
@@ -179,13 +180,24 @@ impl Store for PgStore {
         })
     }
 
-    async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEvent>> {
+    async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEntry>> {
         let rows = sqlx::query(PARKED_EVENTS)
             .bind(process)
             .fetch_all(&self.pool)
             .await
             .map_err(database("reading parked events failed"))?;
-        rows.iter().map(parked_event).collect()
+        rows.iter()
+            .map(|row| {
+                let get = database("decoding a parked event failed");
+                Ok(ParkedEntry {
+                    id: row.try_get("id").map_err(get)?,
+                    released: row
+                        .try_get("released")
+                        .map_err(database("decoding a parked event failed"))?,
+                    parked: parked_event(row)?,
+                })
+            })
+            .collect()
     }
 
     async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
@@ -205,6 +217,17 @@ impl Store for PgStore {
             .execute(&self.pool)
             .await
             .map_err(database("releasing a parked instance failed"))?;
+        Ok(result.rows_affected())
+    }
+
+    async fn release_parked(&self, process: &str, ids: &[i64], release: Release) -> Result<u64> {
+        let result = sqlx::query(RELEASE_PARKED)
+            .bind(process)
+            .bind(ids)
+            .bind(release == Release::SkipFailed)
+            .execute(&self.pool)
+            .await
+            .map_err(database("releasing parked items failed"))?;
         Ok(result.rows_affected())
     }
 
@@ -228,6 +251,9 @@ impl Store for PgStore {
                 Ok(ReleasedItem {
                     id: row
                         .try_get("id")
+                        .map_err(database("decoding a parked event failed"))?,
+                    skip: row
+                        .try_get("skip")
                         .map_err(database("decoding a parked event failed"))?,
                     parked: parked_event(row)?,
                 })

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::{
     Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, Fence, InstanceRecord, InstanceStatus,
-    Membership, OutboxCommand, OwnedPartitions, ParkedEvent, PartitionLease, ProcessStats, Release,
-    ReleasedItem, Store, Worker,
+    Membership, OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent, ParkedItem,
+    PartitionLease, ProcessStats, Release, ReleasedItem, Store, Worker,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -71,6 +71,26 @@ pub struct MemoryPartition {
     pub checkpoint: Position,
 }
 
+#[derive(Debug, Clone)]
+struct ParkedRow {
+    id: i64,
+    released: bool,
+    skip: bool,
+    parked: ParkedEvent,
+}
+
+impl ParkedRow {
+    /// The id whose partition the item is in: its instance's, or its
+    /// stream's when it has none.
+    fn partition_key(&self) -> Option<&str> {
+        match (&self.parked.instance, &self.parked.item) {
+            (Some(instance), _) => Some(instance),
+            (None, ParkedItem::Event(event)) => Some(&event.stream_id),
+            (None, ParkedItem::Timeout { .. }) => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct WorkerRow {
     heartbeat_at: DateTime<Utc>,
@@ -85,8 +105,8 @@ struct ProcessData {
     timeouts: HashMap<(String, String), DateTime<Utc>>,
     timeouts_by_due: BTreeSet<(DateTime<Utc>, String, String)>,
     outbox: outbox::Outbox,
-    /// Parked items with their id and whether they are released.
-    parked: Vec<(i64, bool, ParkedEvent)>,
+    /// Parked items, oldest first.
+    parked: Vec<ParkedRow>,
     next_parked_id: i64,
     dead: Vec<DeadLetter>,
 }
@@ -476,11 +496,15 @@ impl Store for MemoryStore {
             for command in batch.commands {
                 data.outbox.record(command);
             }
-            data.parked
-                .retain(|(id, _, _)| !batch.replayed.contains(id));
+            data.parked.retain(|row| !batch.replayed.contains(&row.id));
             for parked in batch.parked {
                 data.next_parked_id += 1;
-                data.parked.push((data.next_parked_id, false, parked));
+                data.parked.push(ParkedRow {
+                    id: data.next_parked_id,
+                    released: false,
+                    skip: false,
+                    parked,
+                });
             }
         }
         if has_commands {
@@ -544,14 +568,18 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEvent>> {
+    async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEntry>> {
         Ok(self
             .processes()
             .get(process)
             .map(|data| {
                 data.parked
                     .iter()
-                    .map(|(_, _, parked)| parked.clone())
+                    .map(|row| ParkedEntry {
+                        id: row.id,
+                        released: row.released,
+                        parked: row.parked.clone(),
+                    })
                     .collect()
             })
             .unwrap_or_default())
@@ -567,15 +595,27 @@ impl Store for MemoryStore {
         let Some(data) = processes.get_mut(process) else {
             return Ok(0);
         };
-        let of_instance = |parked: &ParkedEvent| parked.instance.as_deref() == Some(instance);
-        if release == Release::SkipFailed {
-            data.parked
-                .retain(|(_, _, parked)| !(of_instance(parked) && parked.error.is_some()));
-        }
         let mut count = 0;
-        for (_, released, parked) in &mut data.parked {
-            if of_instance(parked) {
-                *released = true;
+        for row in &mut data.parked {
+            if row.parked.instance.as_deref() == Some(instance) {
+                row.released = true;
+                row.skip = release == Release::SkipFailed && row.parked.error.is_some();
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    async fn release_parked(&self, process: &str, ids: &[i64], release: Release) -> Result<u64> {
+        let mut processes = self.processes();
+        let Some(data) = processes.get_mut(process) else {
+            return Ok(0);
+        };
+        let mut count = 0;
+        for row in &mut data.parked {
+            if ids.contains(&row.id) {
+                row.released = true;
+                row.skip = release == Release::SkipFailed && row.parked.error.is_some();
                 count += 1;
             }
         }
@@ -593,8 +633,8 @@ impl Store for MemoryStore {
             return Ok(Vec::new());
         };
         let mut chosen: Vec<&str> = Vec::new();
-        for (_, released, parked) in &data.parked {
-            if let (true, Some(instance)) = (*released, parked.instance.as_deref()) {
+        for row in &data.parked {
+            if let (true, Some(instance)) = (row.released, row.parked.instance.as_deref()) {
                 if !chosen.contains(&instance)
                     && chosen.len() < instances
                     && partitions.contains(instance)
@@ -606,15 +646,19 @@ impl Store for MemoryStore {
         Ok(data
             .parked
             .iter()
-            .filter(|(_, _, parked)| {
-                parked
-                    .instance
-                    .as_deref()
-                    .is_some_and(|instance| chosen.contains(&instance))
+            .filter(|row| match row.parked.instance.as_deref() {
+                Some(instance) => chosen.contains(&instance),
+                None => {
+                    row.released
+                        && row
+                            .partition_key()
+                            .is_some_and(|key| partitions.contains(key))
+                }
             })
-            .map(|(id, _, parked)| ReleasedItem {
-                id: *id,
-                parked: parked.clone(),
+            .map(|row| ReleasedItem {
+                id: row.id,
+                skip: row.skip,
+                parked: row.parked.clone(),
             })
             .collect())
     }
