@@ -8,5 +8,5 @@ pub mod conformance;
 mod converge;
 mod scenario;
 
-pub use converge::{assert_converges, converges, Divergence, Outcome};
+pub use converge::{assert_converges, converges, converges_in_state, Divergence, Outcome};
 pub use scenario::{Input, Scenario};
