@@ -49,7 +49,7 @@ fn describe() -> EventTable {
         .stream_column("batch")
         .type_column("kind")
         .payload_column("body")
-        .recorded_at_column("at".to_owned())
+        .recorded_at_column("at")
         .map_type("load_appended", "Load.Appended")
 }
 
@@ -348,7 +348,7 @@ async fn the_engine_runs_a_process_from_the_table_woken_by_notify(pool: PgPool) 
         .stream_column("task_id")
         .type_column("what")
         .payload_column("data")
-        .recorded_at_column(None)
+        .without_recorded_at()
         .map_event::<TaskEvent>("task_opened", "Opened")
         .map_event::<TaskEvent>("task_noted", "Noted")
         .notify_channel("task_log")

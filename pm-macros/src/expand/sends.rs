@@ -89,17 +89,24 @@ fn expand_field_traits(handler: &Handler<'_>) -> Vec<TokenStream> {
         .collect()
 }
 
-/// `trait name<T> { fn payload(&self) -> &T }`, implemented for `T` only,
-/// with a message for any other type.
+/// `trait name<T> { fn payload(&self) -> &T }`, implemented for every type
+/// that borrows as `T` (`T` itself, `String` as `str`, `Vec<T>` as `[T]`), so
+/// a handler may take `&str` for a `String` field; any other type gets this
+/// message (`do_not_recommend`: rather than one about `Borrow`).
 fn identity_trait(name: &syn::Ident, message: &str, label: &str, note: &str) -> TokenStream {
     quote! {
         #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
         pub trait #name<T: ?::core::marker::Sized> {
             fn payload(&self) -> &T;
         }
-        impl<T: ?::core::marker::Sized> #name<T> for T {
+        #[diagnostic::do_not_recommend]
+        impl<T, U> #name<T> for U
+        where
+            T: ?::core::marker::Sized,
+            U: ?::core::marker::Sized + ::core::borrow::Borrow<T>,
+        {
             fn payload(&self) -> &T {
-                self
+                ::core::borrow::Borrow::borrow(self)
             }
         }
     }

@@ -28,7 +28,7 @@
 //!     .stream_column("batch_id")        // the stream: correlates by default
 //!     .type_column("kind")
 //!     .payload_column("data")           // jsonb (or json, or text holding JSON)
-//!     .recorded_at_column("created_at") // or `None`: the time of reading
+//!     .recorded_at_column("created_at") // or `.without_recorded_at()`
 //!     .map_event::<FileEvent>("file_processed", "Processed")
 //!     .map_event::<FileEvent>("file_failed", "Failed")
 //!     .notify_channel("file_events")    // optional: wake on NOTIFY file_events
@@ -150,17 +150,23 @@ impl EventTable {
         self
     }
 
-    /// The column of when the row was recorded (read as `timestamptz`), or
-    /// `None` to use the time it is read.
-    pub fn recorded_at_column(mut self, column: impl Into<Option<String>>) -> Self {
-        self.recorded_at = column.into();
+    /// The column of when the row was recorded (read as `timestamptz`).
+    pub fn recorded_at_column(mut self, column: impl Into<String>) -> Self {
+        self.recorded_at = Some(column.into());
         self
     }
 
-    /// The column of the row's version in its stream (read as `bigint`), or
-    /// `None` (the default: every event reads as version 0).
-    pub fn stream_version_column(mut self, column: impl Into<Option<String>>) -> Self {
-        self.stream_version = column.into();
+    /// The table has no such column: events read as recorded when they are
+    /// read.
+    pub fn without_recorded_at(mut self) -> Self {
+        self.recorded_at = None;
+        self
+    }
+
+    /// The column of the row's version in its stream (read as `bigint`);
+    /// without one, every event reads as version 0.
+    pub fn stream_version_column(mut self, column: impl Into<String>) -> Self {
+        self.stream_version = Some(column.into());
         self
     }
 
