@@ -33,9 +33,9 @@ struct Booking {
 #[process_manager(name = "booking", id = String, subscribe(BookingEvent, PaymentEvent))]
 impl Booking {
     #[on(BookingEvent::Placed { .. }, start, sends(Reserve))]
-    fn placed(&mut self, seat: &u32, customer: &String, cx: &mut Context<Self>) {
+    fn placed(&mut self, seat: &u32, customer: &str, cx: &mut Context<Self>) {
         self.seats = *seat;
-        self.customer = customer.clone();
+        self.customer = customer.to_owned();
         cx.send(Reserve { seats: *seat });
     }
 

@@ -35,9 +35,9 @@ struct Booking {
 #[process_manager(name = "booking", id = String, subscribe(BookingEvent, PaymentEvent))]
 impl Booking {
     #[on(BookingEvent::Placed { .. }, start, sends(Reserve))]
-    fn placed(&mut self, seats: &u32, customer: &String, cx: &mut Context<Self>) {
+    fn placed(&mut self, seats: &u32, customer: &str, cx: &mut Context<Self>) {
         self.seats = *seats;
-        self.customer = customer.clone();
+        self.customer = customer.to_owned();
         cx.send(Reserve { seats: *seats });
     }
 

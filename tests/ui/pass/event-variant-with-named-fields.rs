@@ -1,5 +1,5 @@
 // Variants with named fields: the handler writes `Enum::Variant { .. }` and
-// takes the fields it needs by name; `correlate = field` names one of them;
+// takes the fields it needs by name (`&str` for a `String` field); `correlate = field` names one;
 // the payload is stored as an object of the fields, with their serde attributes.
 use pm_core::prelude::*;
 use pm_core::testing::{Input, Scenario};
@@ -37,9 +37,9 @@ struct Booking {
 #[process_manager(name = "booking", id = String, subscribe(BookingEvent, PaymentEvent))]
 impl Booking {
     #[on(BookingEvent::Placed { .. }, start, sends(Reserve))]
-    fn placed(&mut self, seats: &u32, customer: &String, cx: &mut Context<Self>) {
+    fn placed(&mut self, seats: &u32, customer: &str, cx: &mut Context<Self>) {
         self.seats = *seats;
-        self.customer = customer.clone();
+        self.customer = customer.to_owned();
         cx.send(Reserve { seats: *seats });
     }
 
