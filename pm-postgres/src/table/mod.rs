@@ -18,7 +18,7 @@
 //! ```no_run
 //! # async fn run(pool: sqlx::PgPool) -> Result<(), pm_postgres::Error> {
 //! # use pm_core::prelude::*;
-//! # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Event)]
+//! # #[derive(Debug, Clone, Event)]
 //! # enum FileEvent { Processed, Failed }
 //! use pm_postgres::EventTable;
 //!
