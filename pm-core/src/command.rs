@@ -63,9 +63,9 @@ impl DeliveryOrder {
 /// The command is the `Self` type (not a parameter) so that rustc reports a
 /// missing impl instead of guessing the command from a handler's only one.
 #[diagnostic::on_unimplemented(
-    message = "this handler sends `{Self}`, which its `#[on(..)]` or `#[timeout(..)]` does not declare",
-    label = "add `{Self}` to `sends(..)` on this handler",
-    note = "a handler may send only the commands listed in its `sends(..)`"
+    message = "this handler sends `{Self}`, which its `sends(..)` does not declare",
+    label = "add `{Self}` to the `sends(..)` of this handler",
+    note = "a handler may send only the commands listed in the `sends(..)` of its `#[on(..)]` or `#[timeout(..)]`, and call only `#[sends(..)]` helpers whose commands it lists too"
 )]
 pub trait SentBy<Handler> {
     /// The process's command enum.

@@ -41,6 +41,11 @@ pub trait Event: Sized + Send + Sync + 'static {
         in_family(event_type, Self::FAMILY)
     }
 
+    /// The Rust names of the variants, in declaration order.
+    fn variant_names() -> Vec<&'static str> {
+        Self::VARIANTS.iter().map(|variant| variant.name).collect()
+    }
+
     /// The Rust name of the variant whose type name is `event_type`.
     fn variant_of(event_type: &str) -> Option<&'static str> {
         Self::VARIANTS

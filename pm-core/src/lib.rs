@@ -8,6 +8,12 @@
 //! in-memory store here or on Postgres (`pm-postgres`), committing state,
 //! outbox commands, timeouts and checkpoints atomically per batch.
 //!
+//! The syntax reference is on the macros: [`macro@process_manager`] (its keys
+//! and what it generates), [`macro@on`] (event handlers), [`macro@timeout`]
+//! (timeout handlers), [`macro@sends`] (helpers that send for handlers), and
+//! the derives [`derive@Event`], [`derive@State`] and [`derive@Timeout`].
+//! [`testing`] has the `Scenario` and `converges` test kit.
+//!
 //! ```
 //! use pm_core::prelude::*;
 //! use pm_core::testing::Scenario;
@@ -77,6 +83,7 @@ mod state;
 mod store;
 mod timeout;
 
+pub mod requirements;
 pub mod testing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -104,7 +111,7 @@ pub use store::{
 };
 pub use timeout::{NoTimeout, Timeout};
 
-pub use pm_macros::{process_manager, Event, State, Timeout};
+pub use pm_macros::{on, process_manager, sends, timeout, Event, State, Timeout};
 
 /// The names a process definition needs: `use pm_core::prelude::*;`.
 pub mod prelude {

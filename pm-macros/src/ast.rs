@@ -2,11 +2,12 @@
 //! that every part keeps its span.
 
 use proc_macro2::TokenStream;
-use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, PatType, Path, Type, TypePath};
+use syn::punctuated::Punctuated;
+use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, PatType, Path, Token, Type, TypePath};
 
 use crate::attr::{OnAttr, ProcessAttr, StateSpec, TimeoutAttr};
 use crate::ctxt::Ctxt;
-use crate::symbol::{CONTEXT, ON, TIMEOUT};
+use crate::symbol::{CONTEXT, ON, SENDS, TIMEOUT};
 
 /// A process: the attribute's arguments and the handlers of the impl block.
 pub(crate) struct Process<'a> {
@@ -18,6 +19,18 @@ pub(crate) struct Process<'a> {
     pub(crate) attr: ProcessAttr,
     /// Methods with `#[on(..)]` or `#[timeout(..)]`, in source order.
     pub(crate) handlers: Vec<Handler<'a>>,
+    /// Methods with `#[sends(..)]`: helpers that handlers call to send.
+    pub(crate) helpers: Vec<Helper<'a>>,
+}
+
+/// A helper method that sends commands for the handlers that call it.
+pub(crate) struct Helper<'a> {
+    /// The method as written.
+    pub(crate) original: &'a ImplItemFn,
+    /// `#[sends(..)]`: the commands it may send.
+    pub(crate) sends: Vec<Path>,
+    /// Where `#[sends(..)]` is written.
+    pub(crate) attr_span: proc_macro2::Span,
 }
 
 /// One handler method.
@@ -26,8 +39,12 @@ pub(crate) struct Handler<'a> {
     pub(crate) original: &'a ImplItemFn,
     /// What triggers it.
     pub(crate) trigger: Trigger,
-    /// The event payload parameter's type (`&T`), if it takes one.
+    /// The event payload parameter's type (`&T`), if it takes one (for a
+    /// variant with one unnamed field).
     pub(crate) payload: Option<&'a Type>,
+    /// The parameters that take fields by name (`id: &BookingId`), for a
+    /// variant with named fields (`#[on(Enum::Variant { .. })]`).
+    pub(crate) fields: Vec<&'a PatType>,
     /// The `&mut Context<Self>` parameter, if present.
     pub(crate) context: Option<&'a PatType>,
 }
@@ -71,20 +88,73 @@ impl<'a> Process<'a> {
             return None;
         };
         let ident = path.segments.last()?.ident.clone();
-        let handlers = item
-            .items
-            .iter()
-            .filter_map(|impl_item| match impl_item {
-                ImplItem::Fn(method) => Handler::from_syn(cx, method),
+        let methods = || {
+            item.items.iter().filter_map(|impl_item| match impl_item {
+                ImplItem::Fn(method) => Some(method),
                 _ => None,
             })
+        };
+        let handlers = methods()
+            .filter_map(|method| Handler::from_syn(cx, method))
+            .collect();
+        let helpers = methods()
+            .filter_map(|method| Helper::from_syn(cx, method))
             .collect();
         Some(Process {
             original: item,
             ident,
             attr,
             handlers,
+            helpers,
         })
+    }
+}
+
+impl<'a> Helper<'a> {
+    /// A method with `#[sends(..)]` and no `#[on(..)]`/`#[timeout(..)]`.
+    fn from_syn(cx: &Ctxt, method: &'a ImplItemFn) -> Option<Helper<'a>> {
+        let attr = method.attrs.iter().find(|attr| attr.path() == SENDS)?;
+        let is_handler = method
+            .attrs
+            .iter()
+            .any(|attr| attr.path() == ON || attr.path() == TIMEOUT);
+        if is_handler {
+            cx.error_spanned_by(
+                attr,
+                "a handler declares its commands in its own attribute, as in `#[on(.., sends(..))]`; move them there",
+            );
+            return None;
+        }
+        let sends = match attr.parse_args_with(Punctuated::<Path, Token![,]>::parse_terminated) {
+            Ok(paths) => paths.into_iter().collect(),
+            Err(error) => {
+                cx.syn_error(error);
+                Vec::new()
+            }
+        };
+        let has_context = method.sig.inputs.iter().any(|input| match input {
+            FnArg::Typed(pat_type) => is_context(&pat_type.ty),
+            FnArg::Receiver(_) => false,
+        });
+        if !has_context {
+            cx.error_spanned_by(
+                &method.sig.ident,
+                format!(
+                    "helper `{}` has `#[sends(..)]` but no `cx: &mut Context<Self>` to send with; add that parameter",
+                    method.sig.ident
+                ),
+            );
+        }
+        Some(Helper {
+            original: method,
+            sends,
+            attr_span: attr.pound_token.span,
+        })
+    }
+
+    /// The method's name.
+    pub(crate) fn name(&self) -> &syn::Ident {
+        &self.original.sig.ident
     }
 }
 
@@ -109,10 +179,27 @@ impl<'a> Handler<'a> {
                 ),
             );
         }
-        let mut typed = method.sig.inputs.iter().filter_map(|input| match input {
+        let typed = method.sig.inputs.iter().filter_map(|input| match input {
             FnArg::Typed(pat_type) => Some(pat_type),
             FnArg::Receiver(_) => None,
         });
+        let takes_fields = matches!(&trigger, Trigger::On(on) if on.named_fields.is_some());
+        if takes_fields {
+            let all: Vec<&PatType> = typed.collect();
+            let context = all.last().copied().filter(|last| is_context(&last.ty));
+            let fields = all
+                .into_iter()
+                .filter(|parameter| !is_context(&parameter.ty))
+                .collect();
+            return Some(Handler {
+                original: method,
+                trigger,
+                payload: None,
+                fields,
+                context,
+            });
+        }
+        let mut typed = typed;
         let (payload, context) = match (typed.next(), typed.next()) {
             (Some(only), None) if is_context(&only.ty) => (None, Some(only)),
             (Some(only), None) => (Some(&*only.ty), None),
@@ -126,8 +213,14 @@ impl<'a> Handler<'a> {
             original: method,
             trigger,
             payload,
+            fields: Vec::new(),
             context,
         })
+    }
+
+    /// Whether the handler's event is written `Enum::Variant { .. }`.
+    pub(crate) fn takes_fields(&self) -> bool {
+        self.on().is_some_and(|on| on.named_fields.is_some())
     }
 
     /// The method's name.

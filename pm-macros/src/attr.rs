@@ -126,6 +126,9 @@ pub(crate) enum Correlate {
 pub(crate) struct OnAttr {
     /// The event, `Enum::Variant`.
     pub(crate) event: Option<Path>,
+    /// `Enum::Variant { .. }`: a variant with named fields, which the
+    /// handler takes one by one, by name (kept for its span).
+    pub(crate) named_fields: Option<Span>,
     /// `start`: the handler may create the instance (kept for its span).
     pub(crate) start: Option<Ident>,
     /// `correlate = ..`.
@@ -274,9 +277,13 @@ impl OnAttr {
         let mut correlate = Attr::none(CORRELATE, ATTRIBUTE);
         let mut sends = Attr::none(SENDS, ATTRIBUTE);
         let mut states = StateSpec::default();
+        let mut named_fields = None;
         let result = attr.parse_nested_meta(|meta| {
             if states.parse(cx, &meta, ATTRIBUTE)? {
                 return Ok(());
+            }
+            if meta.input.peek(syn::token::Brace) {
+                named_fields = Some(parse_rest_pattern(cx, &meta)?);
             }
             if is_bare_path(&meta) && meta.path.segments.len() > 1 {
                 if event.value.is_some() {
@@ -332,6 +339,7 @@ impl OnAttr {
         }
         OnAttr {
             event,
+            named_fields,
             start: start.get(),
             correlate: correlate.get(),
             sends: sends.get().unwrap_or_default(),
@@ -373,6 +381,25 @@ impl TimeoutAttr {
             states,
         }
     }
+}
+
+/// `{ .. }` after an event: the only pattern `#[on(..)]` takes, since the
+/// handler's parameters name the fields. Returns where it is written.
+fn parse_rest_pattern(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Span> {
+    let content;
+    let brace = syn::braced!(content in meta.input);
+    if !(content.peek(Token![..]) && content.fork().parse::<Token![..]>().is_ok()) {
+        let listed: TokenStream = content.fork().parse()?;
+        cx.error_spanned_by(
+            &listed,
+            format!(
+                "write `{} {{ .. }}`: the handler takes the fields it needs as parameters named after them",
+                meta.path.to_token_stream().to_string().replace(' ', "")
+            ),
+        );
+    }
+    content.parse::<TokenStream>()?;
+    Ok(brace.span.join())
 }
 
 /// Whether the entry is a path with neither `= value` nor `(..)` after it.

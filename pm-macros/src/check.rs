@@ -13,12 +13,13 @@ use quote::ToTokens;
 use crate::ast::{is_context, path_string, written, Handler, Process};
 use crate::attr::Correlate;
 use crate::ctxt::Ctxt;
-use crate::lower::{lower, overlap, Cover, Row};
-use crate::prop::{command_variant, enum_of};
+use crate::lower::{lower, overlap, Cover, Overlap, Row};
+use crate::prop::{command_variant, enum_of, variant_of};
 
 /// Runs every check, in order.
 pub(crate) fn check(cx: &Ctxt, process: &Process<'_>) {
     check_required_keys(cx, process);
+    check_method_names(cx, process);
     check_listed_once(cx, process);
     check_signatures(cx, process);
     check_handler_paths(cx, process);
@@ -26,6 +27,7 @@ pub(crate) fn check(cx: &Ctxt, process: &Process<'_>) {
     let rows = lower(process);
     check_overlapping_covers(cx, &rows);
     check_one_correlation_per_event(cx, &rows);
+    check_one_shape_per_event(cx, &rows);
     check_start_handler(cx, process);
     check_command_names(cx, process);
 }
@@ -55,12 +57,32 @@ fn check_required_keys(cx: &Ctxt, process: &Process<'_>) {
     }
 }
 
+/// Rust allows one method per name, and a handler named like another
+/// method of the impl would make rustc report the clash against the
+/// generated signature. Nothing calls a handler by name (only the engine can
+/// make its context), so the handler is the one to rename.
+fn check_method_names(cx: &Ctxt, process: &Process<'_>) {
+    for handler in process.clashing_handlers() {
+        let name = handler.name();
+        cx.error_spanned_by(
+            name,
+            format!(
+                "handler `{name}` has the name of another method of `{}`; rename the handler, as in `fn on_{name}`, since nothing calls it by name",
+                process.ident
+            ),
+        );
+    }
+}
+
 /// A repeated entry is harmless but always a slip (often a copy-paste that
 /// meant another enum or command).
 fn check_listed_once(cx: &Ctxt, process: &Process<'_>) {
     report_repeats(cx, &process.attr.subscribe, "subscribe(..)");
     for handler in &process.handlers {
         report_repeats(cx, handler.sends(), "sends(..)");
+    }
+    for helper in &process.helpers {
+        report_repeats(cx, &helper.sends, "sends(..)");
     }
 }
 
@@ -136,6 +158,10 @@ fn check_parameters(cx: &Ctxt, handler: &Handler<'_>) {
             FnArg::Receiver(_) => None,
         })
         .collect();
+    if handler.takes_fields() {
+        check_field_parameters(cx, handler, &typed);
+        return;
+    }
     if !handler.is_event_handler() {
         // A timeout carries no data: anything but the context is extra.
         if let Some(extra) = typed.iter().find(|parameter| !is_context(&parameter.ty)) {
@@ -150,7 +176,7 @@ fn check_parameters(cx: &Ctxt, handler: &Handler<'_>) {
         }
     }
     let expected = if handler.is_event_handler() {
-        "`(&mut self, event: &Payload, cx: &mut Context<Self>)`, or without `event` for unit variants"
+        "`(&mut self, event: &Payload, cx: &mut Context<Self>)`, or without `event` for unit variants; for a variant with named fields, write `#[on(Enum::Variant { .. })]` and take each field by name"
     } else {
         "`(&mut self, cx: &mut Context<Self>)`"
     };
@@ -192,6 +218,48 @@ fn check_parameters(cx: &Ctxt, handler: &Handler<'_>) {
                 format!(
                     "handler `{name}` must take the event payload by shared reference, as in `event: &{}`",
                     written(payload)
+                ),
+            );
+        }
+    }
+}
+
+/// A handler of `Enum::Variant { .. }` takes the fields it needs, each as a
+/// parameter named after its field and taken by shared reference, then the
+/// context: the generated code binds the fields by those names.
+fn check_field_parameters(cx: &Ctxt, handler: &Handler<'_>, typed: &[&syn::PatType]) {
+    let name = handler.name();
+    match typed.last() {
+        Some(last) if is_context(&last.ty) => check_context_arguments(cx, name, &last.ty),
+        _ => cx.error_spanned_by(
+            name,
+            format!("handler `{name}` has no `&mut Context<Self>` parameter; add `cx: &mut Context<Self>` as its last parameter"),
+        ),
+    }
+    for parameter in &handler.fields {
+        let field = match &*parameter.pat {
+            syn::Pat::Ident(ident)
+                if ident.by_ref.is_none()
+                    && ident.mutability.is_none()
+                    && ident.subpat.is_none() =>
+            {
+                &ident.ident
+            }
+            other => {
+                cx.error_spanned_by(
+                    other,
+                    format!("handler `{name}` takes fields by name: write the parameter as the field's name, as in `booking_id: &BookingId`"),
+                );
+                continue;
+            }
+        };
+        if !matches!(&*parameter.ty, syn::Type::Reference(reference) if reference.mutability.is_none())
+        {
+            cx.error_spanned_by(
+                &parameter.ty,
+                format!(
+                    "handler `{name}` must take field `{field}` by shared reference, as in `{field}: &{}`",
+                    written(&parameter.ty)
                 ),
             );
         }
@@ -328,45 +396,95 @@ fn check_state_keys(cx: &Ctxt, process: &Process<'_>) {
 
 /// One (state, event) pair runs at most one handler, and is either handled
 /// or ignored: two covers would make the routing ambiguous or one of them
-/// stale.
+/// stale. Overlaps in states the macro can name are checked by the
+/// compiler instead (`expand_overlap_checks`), which knows the states: a
+/// misspelt state must not read as an overlap.
 fn check_overlapping_covers(cx: &Ctxt, rows: &[Row<'_, '_>]) {
     for row in rows {
-        let covers = row.covers();
-        for (index, later) in covers.iter().enumerate() {
-            let earlier = covers[..index].iter().find_map(|earlier| {
-                overlap(earlier.states(), later.states()).map(|state| (earlier, state))
-            });
-            let Some((earlier, state)) = earlier else {
-                continue;
-            };
-            let Some(path) = row.path() else {
-                continue;
-            };
-            let written = path_string(path);
-            let in_state = state
-                .map(|state| format!(" in state `{state}`"))
-                .unwrap_or_default();
-            match (earlier, later) {
-                (Cover::Handler(first), Cover::Handler(second)) => cx.error_spanned_by(
-                    second.path(),
-                    format!("second handler for `{written}`{in_state}; the first is `{}`", first.name()),
-                ),
-                (Cover::Handler(handler), Cover::Ignore(entry)) => cx.error_spanned_by(
-                    &entry.path,
-                    format!(
-                        "`{written}` is handled by `{}` and also listed in `ignore(..)`{in_state}; remove one",
-                        handler.name()
-                    ),
-                ),
-                (Cover::Ignore(_), Cover::Ignore(entry)) => cx.error_spanned_by(
-                    &entry.path,
-                    format!("`{written}` is listed twice in `ignore(..)`{in_state}; remove one"),
-                ),
-                // Handlers come before ignore entries in `covers`.
-                (Cover::Ignore(_), Cover::Handler(_)) => {}
+        for overlapping in overlapping_covers(row) {
+            if overlapping.states.is_none() {
+                cx.error_spanned_by(
+                    overlapping.at,
+                    format!("{}{}", overlapping.before_state, overlapping.after_state),
+                );
             }
         }
     }
+}
+
+/// Two covers of one variant that overlap, and the error that says so.
+pub(crate) struct Overlapping<'p> {
+    /// Where to report it: the later cover's path.
+    pub(crate) at: &'p Path,
+    /// The states they may share (variant names); `None`: certainly some.
+    pub(crate) states: Option<Vec<String>>,
+    /// The states either cover lists (variant names).
+    pub(crate) listed: Vec<String>,
+    /// The message up to where ` in state `Enum::State`` goes.
+    pub(crate) before_state: String,
+    /// The rest of the message.
+    pub(crate) after_state: String,
+}
+
+/// Every later cover of `row` that overlaps an earlier one (the first such
+/// earlier one).
+pub(crate) fn overlapping_covers<'p>(row: &Row<'p, '_>) -> Vec<Overlapping<'p>> {
+    let Some(path) = row.path() else {
+        return Vec::new();
+    };
+    let written = path_string(path);
+    let covers = row.covers();
+    let mut found = Vec::new();
+    for (index, later) in covers.iter().enumerate() {
+        let earlier = covers[..index].iter().find_map(|earlier| {
+            match overlap(earlier.states(), later.states()) {
+                Overlap::Disjoint => None,
+                Overlap::Unnamed => Some((earlier, None)),
+                Overlap::Named(states) => Some((earlier, Some(states))),
+            }
+        });
+        let Some((earlier, states)) = earlier else {
+            continue;
+        };
+        let listed = earlier
+            .states()
+            .listed()
+            .iter()
+            .chain(later.states().listed())
+            .filter_map(variant_of)
+            .map(ToString::to_string)
+            .collect();
+        let (at, before_state, after_state) = match (earlier, later) {
+            (Cover::Handler(first), Cover::Handler(second)) => (
+                second.path().unwrap_or(path),
+                format!("second handler for `{written}`"),
+                format!("; the first is `{}`", first.name()),
+            ),
+            (Cover::Handler(handler), Cover::Ignore(entry)) => (
+                &entry.path,
+                format!(
+                    "`{written}` is handled by `{}` and also listed in `ignore(..)`",
+                    handler.name()
+                ),
+                "; remove one".to_owned(),
+            ),
+            (Cover::Ignore(_), Cover::Ignore(entry)) => (
+                &entry.path,
+                format!("`{written}` is listed twice in `ignore(..)`"),
+                "; remove one".to_owned(),
+            ),
+            // Handlers come before ignore entries in `covers`.
+            (Cover::Ignore(_), Cover::Handler(_)) => continue,
+        };
+        found.push(Overlapping {
+            at,
+            states,
+            listed,
+            before_state,
+            after_state,
+        });
+    }
+    found
 }
 
 /// Routing finds an event's instance before it knows the instance's state,
@@ -394,6 +512,47 @@ fn check_one_correlation_per_event(cx: &Ctxt, rows: &[Row<'_, '_>]) {
                         other.name(),
                         describe(other)
                     ),
+                );
+            }
+        }
+    }
+}
+
+/// Routing binds an event's payload one way, so every handler of one event
+/// writes it the same way (`Enum::Variant` or `Enum::Variant { .. }`), and
+/// a variant with named fields has no payload to pass to a correlation
+/// function.
+fn check_one_shape_per_event(cx: &Ctxt, rows: &[Row<'_, '_>]) {
+    for row in rows {
+        let Some(first) = row.handlers.first() else {
+            continue;
+        };
+        for other in &row.handlers[1..] {
+            if other.takes_fields() != first.takes_fields() {
+                let (with, without) = if first.takes_fields() {
+                    (first, other)
+                } else {
+                    (other, first)
+                };
+                cx.error_spanned_by(
+                    other.path(),
+                    format!(
+                        "`{}` takes the fields by name but `{}` does not; write the event the same way on both, with `{{ .. }}` if the variant has named fields",
+                        with.name(),
+                        without.name()
+                    ),
+                );
+            }
+        }
+        for handler in &row.handlers {
+            let Some(on) = handler.on() else {
+                continue;
+            };
+            if let (Some(_), Some(Correlate::Function(function))) = (on.named_fields, &on.correlate)
+            {
+                cx.error_spanned_by(
+                    function,
+                    "a variant with named fields has no payload to pass to a correlation function; correlate by one of its fields, as in `correlate = booking_id`",
                 );
             }
         }

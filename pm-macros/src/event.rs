@@ -1,5 +1,6 @@
 //! `#[derive(Event)]`: stable type names, decoding from (type name, JSON),
-//! and the variant list the compile-time checks read.
+//! and the variant list the compile-time checks read. A variant is a unit,
+//! holds one payload type, or has named fields (stored as a JSON object).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -12,10 +13,21 @@ use crate::symbol::{EVENT, EVENT_ENUM_KEYS, EVENT_VARIANT_KEYS, FAMILY, NAME};
 /// One variant of an event enum.
 struct Variant<'a> {
     ident: &'a syn::Ident,
-    /// The payload type of a one-field tuple variant; `None` for a unit variant.
-    payload: Option<&'a syn::Type>,
+    /// What the variant holds.
+    shape: Shape<'a>,
     /// The full stable type name, `family.name`.
     type_name: String,
+}
+
+/// What an event variant holds, and so how its payload is stored.
+enum Shape<'a> {
+    /// Nothing: stored as JSON `null`.
+    Unit,
+    /// One payload type, `Placed(BookingPlaced)`: stored as the payload.
+    Payload(&'a syn::Type),
+    /// Named fields, `Placed { id: BookingId }`: stored as an object of
+    /// them, with their `#[serde(..)]` attributes.
+    Fields(&'a syn::FieldsNamed),
 }
 
 pub(crate) fn derive(input: DeriveInput) -> TokenStream {
@@ -87,15 +99,16 @@ fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
         .variants
         .iter()
         .filter_map(|variant| {
-            let payload = match &variant.fields {
-                Fields::Unit => None,
-                Fields::Unnamed(fields) if fields.unnamed.len() == 1 => Some(&fields.unnamed[0].ty),
-                _ => {
+            let shape = match &variant.fields {
+                Fields::Unit => Shape::Unit,
+                Fields::Unnamed(fields) if fields.unnamed.len() == 1 => Shape::Payload(&fields.unnamed[0].ty),
+                Fields::Named(fields) => Shape::Fields(fields),
+                Fields::Unnamed(_) => {
                     cx.error_spanned_by(
                         variant,
                         format!(
-                            "`{enum_ident}::{}` must be a unit variant or hold one payload type, as in `{}(Booking{})`; move its fields into a struct",
-                            variant.ident, variant.ident, variant.ident
+                            "`{enum_ident}::{}` holds several unnamed fields; hold one payload type, as in `{}(Booking{})`, or name the fields, as in `{} {{ booking_id: BookingId, .. }}`",
+                            variant.ident, variant.ident, variant.ident, variant.ident
                         ),
                     );
                     return None;
@@ -104,7 +117,7 @@ fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
             let name = parse_variant_attrs(cx, variant).unwrap_or_else(|| variant.ident.to_string());
             Some(Variant {
                 ident: &variant.ident,
-                payload,
+                shape,
                 type_name: format!("{family}.{name}"),
             })
         })
@@ -118,28 +131,12 @@ fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
         let type_name = &variant.type_name;
         quote!(#enum_ident::#ident { .. } => #type_name)
     });
-    let decode_arms = variants.iter().map(|variant| {
-        let ident = variant.ident;
-        let type_name = &variant.type_name;
-        match variant.payload {
-            Some(payload) => quote! {
-                #type_name => <#payload as ::pm_core::__private::serde::Deserialize>::deserialize(payload)
-                    .map(#enum_ident::#ident)
-                    .map_err(|source| ::pm_core::DecodeError::Payload {
-                        type_name: ::std::string::ToString::to_string(event_type),
-                        source,
-                    })
-            },
-            None => quote!(#type_name => ::core::result::Result::Ok(#enum_ident::#ident)),
-        }
-    });
-    let encode_arms = variants.iter().map(|variant| {
-        let ident = variant.ident;
-        match variant.payload {
-            Some(_) => quote!(#enum_ident::#ident(ref payload) => ::pm_core::__private::serde_json::to_value(payload)),
-            None => quote!(#enum_ident::#ident => ::core::result::Result::Ok(::pm_core::__private::serde_json::Value::Null)),
-        }
-    });
+    let decode_arms = variants
+        .iter()
+        .map(|variant| decode_arm(enum_ident, variant));
+    let encode_arms = variants
+        .iter()
+        .map(|variant| encode_arm(enum_ident, variant));
     quote! {
         impl ::pm_core::Event for #enum_ident {
             const FAMILY: &'static str = #family;
@@ -167,6 +164,82 @@ fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
             fn encode(&self) -> ::core::result::Result<::pm_core::__private::serde_json::Value, ::pm_core::__private::serde_json::Error> {
                 match *self {
                     #(#encode_arms,)*
+                }
+            }
+        }
+    }
+}
+
+/// Decodes one variant from its JSON payload.
+fn decode_arm(enum_ident: &syn::Ident, variant: &Variant<'_>) -> TokenStream {
+    let ident = variant.ident;
+    let type_name = &variant.type_name;
+    let decoded = match variant.shape {
+        Shape::Unit => return quote!(#type_name => ::core::result::Result::Ok(#enum_ident::#ident)),
+        Shape::Payload(payload) => quote! {
+            <#payload as ::pm_core::__private::serde::Deserialize>::deserialize(payload)
+                .map(#enum_ident::#ident)
+        },
+        Shape::Fields(fields) => {
+            let names: Vec<_> = fields.named.iter().map(|field| &field.ident).collect();
+            let declared = fields.named.iter().map(|field| {
+                let (name, ty) = (&field.ident, &field.ty);
+                let serde = field
+                    .attrs
+                    .iter()
+                    .filter(|attr| attr.path().is_ident("serde"));
+                quote!(#(#serde)* #name: #ty)
+            });
+            quote! {{
+                #[derive(::pm_core::__private::serde::Deserialize)]
+                #[serde(crate = "::pm_core::__private::serde")]
+                struct Fields {
+                    #(#declared,)*
+                }
+                <Fields as ::pm_core::__private::serde::Deserialize>::deserialize(payload)
+                    .map(|Fields { #(#names),* }| #enum_ident::#ident { #(#names),* })
+            }}
+        }
+    };
+    quote! {
+        #type_name => #decoded
+            .map_err(|source| ::pm_core::DecodeError::Payload {
+                type_name: ::std::string::ToString::to_string(event_type),
+                source,
+            })
+    }
+}
+
+/// Encodes one variant's payload as JSON.
+fn encode_arm(enum_ident: &syn::Ident, variant: &Variant<'_>) -> TokenStream {
+    let ident = variant.ident;
+    match variant.shape {
+        Shape::Unit => {
+            quote!(#enum_ident::#ident => ::core::result::Result::Ok(::pm_core::__private::serde_json::Value::Null))
+        }
+        Shape::Payload(_) => {
+            quote!(#enum_ident::#ident(ref payload) => ::pm_core::__private::serde_json::to_value(payload))
+        }
+        Shape::Fields(fields) => {
+            let names: Vec<_> = fields.named.iter().map(|field| &field.ident).collect();
+            let declared = fields.named.iter().map(|field| {
+                let (name, ty) = (&field.ident, &field.ty);
+                let serde = field
+                    .attrs
+                    .iter()
+                    .filter(|attr| attr.path().is_ident("serde"));
+                quote!(#(#serde)* #name: &'fields #ty)
+            });
+            // A struct without fields has no use for the lifetime.
+            let lifetime = (!names.is_empty()).then(|| quote!(<'fields>));
+            quote! {
+                #enum_ident::#ident { #(ref #names),* } => {
+                    #[derive(::pm_core::__private::serde::Serialize)]
+                    #[serde(crate = "::pm_core::__private::serde")]
+                    struct Fields #lifetime {
+                        #(#declared,)*
+                    }
+                    ::pm_core::__private::serde_json::to_value(Fields { #(#names),* })
                 }
             }
         }

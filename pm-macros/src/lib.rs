@@ -1,6 +1,7 @@
-//! Procedural macros of `pm-core`: `#[process_manager]` and
-//! `#[derive(Event, Timeout, State)]`. Use them through `pm_core`, which
-//! re-exports them with their documentation.
+//! Procedural macros of `pm-core`: `#[process_manager]` (with `#[on]`,
+//! `#[timeout]` and `#[sends]` inside it) and `#[derive(Event, Timeout,
+//! State)]`. Use them through `pm_core`, which re-exports them with their
+//! documentation, the syntax reference.
 //!
 //! The attribute macro runs in three phases, each in its own module:
 //! parse (`attr`, `ast`), lower to one transition table (`lower`), check
@@ -8,6 +9,7 @@
 //! that every mistake is reported at once.
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![doc(test(attr(deny(warnings))))]
 
 mod ast;
 mod attr;
@@ -17,6 +19,7 @@ mod event;
 mod expand;
 mod fallback;
 mod lower;
+mod misplaced;
 mod prop;
 mod state;
 mod suggest;
@@ -25,27 +28,43 @@ mod timeout;
 
 use proc_macro::TokenStream;
 
-/// Turns an `impl` block of handlers into a process manager.
-///
-/// See the `pm_core` crate documentation for the full syntax.
+#[doc = include_str!("../docs/process_manager.md")]
 #[proc_macro_attribute]
 pub fn process_manager(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::process_manager(args.into(), input.into()).into()
 }
 
-/// Implements `pm_core::Event` for an enum of unit and one-field variants.
+#[doc = include_str!("../docs/on.md")]
+#[proc_macro_attribute]
+pub fn on(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced::handler_attribute("on", input.into()).into()
+}
+
+#[doc = include_str!("../docs/timeout.md")]
+#[proc_macro_attribute]
+pub fn timeout(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced::handler_attribute("timeout", input.into()).into()
+}
+
+#[doc = include_str!("../docs/sends.md")]
+#[proc_macro_attribute]
+pub fn sends(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced::handler_attribute("sends", input.into()).into()
+}
+
+#[doc = include_str!("../docs/derive_event.md")]
 #[proc_macro_derive(Event, attributes(event))]
 pub fn derive_event(input: TokenStream) -> TokenStream {
     event::derive(syn::parse_macro_input!(input as syn::DeriveInput)).into()
 }
 
-/// Implements `pm_core::State` for an enum of unit variants.
+#[doc = include_str!("../docs/derive_state.md")]
 #[proc_macro_derive(State)]
 pub fn derive_state(input: TokenStream) -> TokenStream {
     state::derive(syn::parse_macro_input!(input as syn::DeriveInput)).into()
 }
 
-/// Implements `pm_core::Timeout` for an enum of unit variants.
+#[doc = include_str!("../docs/derive_timeout.md")]
 #[proc_macro_derive(Timeout)]
 pub fn derive_timeout(input: TokenStream) -> TokenStream {
     timeout::derive(syn::parse_macro_input!(input as syn::DeriveInput)).into()

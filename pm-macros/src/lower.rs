@@ -5,7 +5,7 @@
 
 use syn::{Ident, Path};
 
-use crate::ast::{path_string, Handler, Process};
+use crate::ast::{Handler, Process};
 use crate::attr::IgnoreEntry;
 use crate::prop::variant_of;
 
@@ -157,27 +157,83 @@ fn row_for<'r, 'p, 'a>(
     &mut rows[index]
 }
 
-/// The states two covers share: `None` when disjoint, `Some(None)` when
-/// they overlap in states the macro cannot name (every state, or every
-/// state but some), `Some(Some(state))` for a first shared one.
-pub(crate) fn overlap(first: StateSet<'_>, second: StateSet<'_>) -> Option<Option<String>> {
-    let contains =
-        |states: &[Path], state: &str| states.iter().any(|path| path_string(path) == state);
-    match (first, second) {
+/// Where two covers of one variant overlap.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Overlap {
+    /// Nowhere.
+    Disjoint,
+    /// In states the macro cannot name (every state, or every state but
+    /// some): certain whatever the state enum holds.
+    Unnamed,
+    /// In these states (variant names), if they are states of the enum:
+    /// only the compiler knows, so the check is left to it (a misspelt
+    /// state must not read as an overlap).
+    Named(Vec<String>),
+}
+
+/// Where two covers overlap.
+pub(crate) fn overlap(first: StateSet<'_>, second: StateSet<'_>) -> Overlap {
+    let names = |states: &[Path]| -> Vec<String> {
+        states
+            .iter()
+            .filter_map(variant_of)
+            .map(ToString::to_string)
+            .collect()
+    };
+    let shared = match (first, second) {
         (StateSet::In(listed), StateSet::All) | (StateSet::All, StateSet::In(listed)) => {
-            Some(listed.first().map(path_string))
+            names(listed)
         }
-        (StateSet::In(first), StateSet::In(second)) => first
-            .iter()
-            .map(path_string)
-            .find(|state| contains(second, state))
-            .map(Some),
+        (StateSet::In(first), StateSet::In(second)) => {
+            let second = names(second);
+            names(first)
+                .into_iter()
+                .filter(|state| second.contains(state))
+                .collect()
+        }
         (StateSet::In(listed), StateSet::Except(excepted))
-        | (StateSet::Except(excepted), StateSet::In(listed)) => listed
+        | (StateSet::Except(excepted), StateSet::In(listed)) => {
+            let excepted = names(excepted);
+            names(listed)
+                .into_iter()
+                .filter(|state| !excepted.contains(state))
+                .collect()
+        }
+        _ => return Overlap::Unnamed,
+    };
+    if shared.is_empty() {
+        Overlap::Disjoint
+    } else {
+        Overlap::Named(shared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{overlap, Overlap, StateSet};
+
+    fn paths(names: &[&str]) -> Vec<syn::Path> {
+        names
             .iter()
-            .map(path_string)
-            .find(|state| !contains(excepted, state))
-            .map(Some),
-        _ => Some(None),
+            .map(|name| syn::parse_str(name).expect("a path"))
+            .collect()
+    }
+
+    #[test]
+    fn states_compare_by_variant_name() {
+        let (a, b) = (paths(&["Stage::New", "Stage::Open"]), paths(&["Open"]));
+        assert_eq!(
+            overlap(StateSet::In(&a), StateSet::In(&b)),
+            Overlap::Named(vec!["Open".to_owned()])
+        );
+        assert_eq!(
+            overlap(StateSet::In(&a), StateSet::Except(&a)),
+            Overlap::Disjoint
+        );
+        assert_eq!(overlap(StateSet::All, StateSet::All), Overlap::Unnamed);
+        assert_eq!(
+            overlap(StateSet::All, StateSet::In(&b)),
+            Overlap::Named(vec!["Open".to_owned()])
+        );
     }
 }

@@ -19,6 +19,38 @@ impl Process<'_> {
             .filter(|handler| !handler.is_event_handler())
     }
 
+    /// Handlers that share their name with a helper method of the impl
+    /// block, or with an earlier handler.
+    pub(crate) fn clashing_handlers(&self) -> Vec<&Handler<'_>> {
+        let methods: Vec<&syn::ImplItemFn> = self
+            .original
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                syn::ImplItem::Fn(method) => Some(method),
+                _ => None,
+            })
+            .collect();
+        let is_handler = |method: &syn::ImplItemFn| {
+            self.handlers
+                .iter()
+                .any(|handler| std::ptr::eq(handler.original, method))
+        };
+        self.handlers
+            .iter()
+            .filter(|handler| {
+                let at = methods
+                    .iter()
+                    .position(|method| std::ptr::eq(*method, handler.original));
+                methods.iter().enumerate().any(|(index, method)| {
+                    Some(index) != at
+                        && method.sig.ident == *handler.name()
+                        && (Some(index) < at || !is_handler(method))
+                })
+            })
+            .collect()
+    }
+
     /// Whether some handler is marked `start`.
     pub(crate) fn has_start_handler(&self) -> bool {
         self.event_handlers()
@@ -30,7 +62,13 @@ impl Process<'_> {
     pub(crate) fn all_commands(&self) -> Vec<&Path> {
         let mut seen = Vec::new();
         let mut commands = Vec::new();
-        for path in self.handlers.iter().flat_map(|handler| handler.sends()) {
+        let helpers = self.helpers.iter().flat_map(|helper| &helper.sends);
+        for path in self
+            .handlers
+            .iter()
+            .flat_map(|handler| handler.sends())
+            .chain(helpers)
+        {
             let key = path_string(path);
             if !seen.contains(&key) {
                 seen.push(key);
@@ -78,11 +116,38 @@ impl Process<'_> {
     }
 }
 
-impl Handler<'_> {
-    /// The marker type that carries this handler's `sends(..)`.
-    pub(crate) fn marker(&self, process: &Ident) -> Ident {
-        quote::format_ident!("__Pm{}_{}", process, self.name())
+impl Process<'_> {
+    /// The module of the handlers' marker types: `<process>_handlers`, in
+    /// snake case, so that a marker that rustc must name reads as the
+    /// handler it stands for (`batch_handlers::failed`, or just `failed`).
+    pub(crate) fn marker_module(&self) -> Ident {
+        quote::format_ident!("{}_handlers", snake_case(&self.ident.to_string()))
     }
+}
+
+impl Handler<'_> {
+    /// The marker type that carries this handler's `sends(..)`: a type
+    /// named like the handler, in the process's marker module.
+    pub(crate) fn marker(&self, module: &Ident) -> syn::Path {
+        let name = self.name();
+        syn::parse_quote!(#module::#name)
+    }
+}
+
+/// `BookingProcess` -> `booking_process`.
+fn snake_case(camel: &str) -> String {
+    let mut snake = String::with_capacity(camel.len() + 4);
+    for (index, character) in camel.chars().enumerate() {
+        if character.is_uppercase() {
+            if index > 0 {
+                snake.push('_');
+            }
+            snake.extend(character.to_lowercase());
+        } else {
+            snake.push(character);
+        }
+    }
+    snake
 }
 
 /// `Enum` of `Enum::Variant`.
@@ -104,4 +169,16 @@ pub(crate) fn variant_of(path: &Path) -> Option<&Ident> {
 /// The command enum's variant for a command type: its last path segment.
 pub(crate) fn command_variant(path: &Path) -> Option<&Ident> {
     path.segments.last().map(|segment| &segment.ident)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn process_names_become_snake_case() {
+        assert_eq!(snake_case("BookingProcess"), "booking_process");
+        assert_eq!(snake_case("Batch"), "batch");
+        assert_eq!(snake_case("already_snake"), "already_snake");
+    }
 }

@@ -1,7 +1,7 @@
-//! Errors of pm-postgres's own operations (connecting, migrating). Store
-//! and log operations report `pm_core::Error`.
+//! Errors of pm-postgres's own operations (connecting, migrating, setting
+//! up a table source). Store and log operations report `pm_core::Error`.
 
-/// Why connecting or migrating failed.
+/// Why connecting, migrating or setting up a table source failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The database could not be reached.
@@ -16,6 +16,48 @@ pub enum Error {
     /// The migrations failed.
     #[error("could not apply the pm schema migrations")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    /// A table or column name given to a table source cannot be used.
+    #[error("the {role} name `{name}` cannot be used: {reason}")]
+    InvalidIdentifier {
+        /// What the name is for (`table`, `position column`, ..).
+        role: &'static str,
+        /// The name as given.
+        name: String,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// Two mappings for one stored type name.
+    #[error("the stored type `{stored}` is mapped twice, to `{first}` and to `{second}`")]
+    DuplicateTypeMapping {
+        /// The stored type name.
+        stored: String,
+        /// The event type of the first mapping.
+        first: String,
+        /// The event type of the second.
+        second: String,
+    },
+    /// A mapping names a variant its event enum does not have.
+    #[error("`{family}` has no variant `{variant}` to map the stored type `{stored}` to; its variants are {known}")]
+    UnknownVariant {
+        /// The stored type name.
+        stored: String,
+        /// The event enum's family.
+        family: &'static str,
+        /// The variant asked for.
+        variant: String,
+        /// The variants it has.
+        known: String,
+    },
+    /// The table cannot be read as the source describes it (missing table
+    /// or column, or a column of the wrong type).
+    #[error("the events table {table} cannot be read as an event source; check its name and columns (it needs `transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id()`)")]
+    TableUnusable {
+        /// The table, as quoted in SQL.
+        table: String,
+        /// What Postgres reported.
+        #[source]
+        source: sqlx::Error,
+    },
 }
 
 /// Maps a sqlx error to a backend error with what was being done.

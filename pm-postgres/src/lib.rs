@@ -12,7 +12,9 @@
 //! ```
 //!
 //! Everything lives in the `pm` schema, created by the embedded migrations
-//! ([`MIGRATOR`], applied by [`PgBackend::connect`] and [`migrate`]).
+//! ([`MIGRATOR`], applied by [`PgBackend::connect`] and [`migrate`]). The
+//! engine can also read the application's own events table instead of the
+//! built-in log: see [`EventTable`].
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod admin;
@@ -22,12 +24,14 @@ mod lease;
 mod listen;
 mod log;
 mod store;
+mod table;
 mod timeout;
 
 pub use admin::{Admin, PartitionStatus, ProcessStatus, Selection, WorkerStatus};
 pub use error::Error;
 pub use log::{LogHorizon, PgEventLog};
 pub use store::PgStore;
+pub use table::{EventTable, PgTableSource};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,6 @@
-//! LISTEN/NOTIFY wake-ups: one task turns any notification into a bump of
-//! the log's or the outbox's watch channel. NOTIFY only wakes; the loops
-//! poll anyway, so a lost listener costs latency, never correctness.
+//! LISTEN/NOTIFY wake-ups: a task turns any notification on a channel into
+//! a bump of that channel's watch sender. NOTIFY only wakes; the loops poll
+//! anyway, so a lost listener costs latency, never correctness.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -19,16 +19,40 @@ const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// The longest wait before reconnecting.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
-/// Spawns the listener; it stops once both channels have no sender left.
+/// A channel and the sender its notifications bump.
+type Wake = (String, Weak<watch::Sender<u64>>);
+
+/// Spawns the listener of the built-in log and outbox; it stops once both
+/// channels have no sender left.
 pub(crate) fn spawn_listener(
     pool: PgPool,
     appended: Weak<watch::Sender<u64>>,
     outbox: Weak<watch::Sender<u64>>,
 ) {
+    spawn(
+        pool,
+        vec![
+            (EVENTS_CHANNEL.to_owned(), appended),
+            (OUTBOX_CHANNEL.to_owned(), outbox),
+        ],
+    );
+}
+
+/// Spawns a listener of one channel (a table source's), stopping once its
+/// sender is gone.
+pub(crate) fn spawn_channel_listener(
+    pool: PgPool,
+    channel: String,
+    woken: Weak<watch::Sender<u64>>,
+) {
+    spawn(pool, vec![(channel, woken)]);
+}
+
+fn spawn(pool: PgPool, wakes: Vec<Wake>) {
     tokio::spawn(async move {
         let mut failures = 0u32;
         loop {
-            match listen(&pool, &appended, &outbox).await {
+            match listen(&pool, &wakes).await {
                 Ok(()) => return,
                 Err(error) => {
                     failures += 1;
@@ -37,7 +61,7 @@ pub(crate) fn spawn_listener(
                         .min(MAX_BACKOFF);
                     tracing::warn!(%error, ?wait, "LISTEN connection failed; reconnecting");
                     tokio::time::sleep(wait).await;
-                    if appended.strong_count() == 0 && outbox.strong_count() == 0 {
+                    if !anyone_listens(&wakes) {
                         return;
                     }
                 }
@@ -46,38 +70,46 @@ pub(crate) fn spawn_listener(
     });
 }
 
-/// Listens until nobody holds the channels any more (`Ok`) or the
-/// connection fails (`Err`).
-async fn listen(
-    pool: &PgPool,
-    appended: &Weak<watch::Sender<u64>>,
-    outbox: &Weak<watch::Sender<u64>>,
-) -> Result<(), sqlx::Error> {
+/// Listens until nobody holds the senders any more (`Ok`) or the connection
+/// fails (`Err`).
+async fn listen(pool: &PgPool, wakes: &[Wake]) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener
-        .listen_all([EVENTS_CHANNEL, OUTBOX_CHANNEL])
+        .listen_all(wakes.iter().map(|(channel, _)| channel.as_str()))
         .await?;
-    // Anything appended while we were not listening: wake everyone once.
-    bump(appended);
-    bump(outbox);
+    // Anything that happened while we were not listening: wake everyone once.
+    bump_all(wakes);
     loop {
         match tokio::time::timeout(IDLE_CHECK, listener.try_recv()).await {
-            Ok(Ok(Some(notification))) => match notification.channel() {
-                EVENTS_CHANNEL => bump(appended),
-                _ => bump(outbox),
-            },
+            Ok(Ok(Some(notification))) => {
+                let woken = wakes
+                    .iter()
+                    .filter(|(channel, _)| channel == notification.channel());
+                for (_, sender) in woken {
+                    bump(sender);
+                }
+            }
             Ok(Ok(None)) => {
                 // The connection dropped; `try_recv` reconnects on the next
                 // call. Wake everyone, since notifications may have been lost.
-                bump(appended);
-                bump(outbox);
+                bump_all(wakes);
             }
             Ok(Err(error)) => return Err(error),
             Err(_idle) => {}
         }
-        if appended.strong_count() == 0 && outbox.strong_count() == 0 {
+        if !anyone_listens(wakes) {
             return Ok(());
         }
+    }
+}
+
+fn anyone_listens(wakes: &[Wake]) -> bool {
+    wakes.iter().any(|(_, sender)| sender.strong_count() > 0)
+}
+
+fn bump_all(wakes: &[Wake]) {
+    for (_, sender) in wakes {
+        bump(sender);
     }
 }
 

@@ -12,7 +12,9 @@
 //! - the instance completes once a refund is sent, since nothing can change
 //!   after that.
 //!
-//! `tests/converge.rs` checks every order with `pm_core::testing::converges`.
+//! `tests/converge.rs` checks every order with `pm_core::testing::converges_in_state`
+//! (the end state), and shows with `converges` that the commands on the way
+//! depend on the order.
 
 use pm_core::prelude::*;
 use serde::{Deserialize, Serialize};

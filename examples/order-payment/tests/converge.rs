@@ -1,8 +1,9 @@
 //! The order payment process converges: payment, timeout and cancellation
-//! in any of the 6 orders end in the same outcome.
+//! in any of the 6 orders end in the same outcome. The commands on the way
+//! there depend on the order, by business rule.
 
 use order_payment::*;
-use pm_core::testing::{converges, Input, Scenario};
+use pm_core::testing::{converges, converges_in_state, Input, Scenario};
 use pm_core::InstanceStatus;
 
 const ORDER: &str = "order-7";
@@ -32,7 +33,7 @@ fn order_cancelled() -> Input {
 
 #[test]
 fn payment_timeout_and_cancellation_converge_in_all_six_orders() {
-    let outcome = converges(
+    let outcome = converges_in_state(
         placed_order,
         [payment_received(), payment_timed_out(), order_cancelled()],
     )
@@ -46,6 +47,24 @@ fn payment_timeout_and_cancellation_converge_in_all_six_orders() {
             amount: 4200,
         })
     );
+}
+
+#[test]
+fn whether_the_order_was_confirmed_before_the_refund_depends_on_the_order() {
+    // A payment before the timeout confirms the order; a timeout before the
+    // payment cancels it. Either way it ends cancelled and refunded, which
+    // is why the test above compares only the state.
+    let divergence = converges(
+        placed_order,
+        [payment_received(), payment_timed_out(), order_cancelled()],
+    )
+    .unwrap_err();
+    assert_eq!(divergence.differences, ["commands"]);
+    let confirm = OrderPaymentCommand::from(ConfirmOrder {
+        order_id: ORDER.to_owned(),
+    });
+    assert!(divergence.first.commands.contains(&confirm));
+    assert!(!divergence.other.commands.contains(&confirm));
 }
 
 #[test]

@@ -11,6 +11,6 @@ mod converge;
 mod faulty;
 mod scenario;
 
-pub use converge::{assert_converges, converges, Divergence, Outcome};
+pub use converge::{assert_converges, converges, converges_in_state, Divergence, Outcome};
 pub use faulty::FaultyStore;
 pub use scenario::{Input, Scenario};

@@ -45,6 +45,27 @@ impl Input {
     pub fn event_type(&self) -> &str {
         &self.event_type
     }
+
+    /// The event's JSON payload.
+    pub fn payload(&self) -> &Value {
+        &self.payload
+    }
+}
+
+/// `BookingEvent.Placed {"seats":2}`, with ` on stream `s`` when the event
+/// is on another stream than the instance's: enough to tell events apart in
+/// a test failure.
+impl std::fmt::Display for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.event_type)?;
+        if !self.payload.is_null() {
+            write!(f, " {}", self.payload)?;
+        }
+        if let Some(stream) = &self.stream {
+            write!(f, " on stream `{stream}`")?;
+        }
+        Ok(())
+    }
 }
 
 impl<E: Event> From<E> for Input {

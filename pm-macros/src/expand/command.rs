@@ -1,16 +1,22 @@
 //! The command enum: one variant per type named in any `sends(..)`, with
-//! `From` impls, serde, and `pm_core::Command`.
+//! `From` impls, `Debug`, `Clone`, `PartialEq`, serde, and `pm_core::Command`.
+//!
+//! The standard impls are written out rather than derived: each calls a
+//! `pm_core::__private` function bounded by one requirement, spanned on the
+//! user's `sends(..)` entry, so a command type without `PartialEq` is told
+//! so there instead of failing inside a derive.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
+use syn::{Ident, Path};
 
 use crate::ast::Process;
 use crate::prop::command_variant;
 
 pub(crate) fn expand_command_enum(process: &Process<'_>) -> TokenStream {
     let name = process.command_enum();
-    let commands: Vec<_> = process
+    let commands: Vec<(&Path, &Ident)> = process
         .all_commands()
         .into_iter()
         .filter_map(|path| Some((path, command_variant(path)?)))
@@ -32,17 +38,113 @@ pub(crate) fn expand_command_enum(process: &Process<'_>) -> TokenStream {
             }
         }
     });
+    let standard = expand_standard_impls(&name, &commands);
+    let command = expand_command_impl(&name, &commands);
+    quote! {
+        #[doc = #doc]
+        #[allow(private_interfaces, clippy::large_enum_variant)]
+        pub enum #name {
+            #(#variants,)*
+        }
+
+        #(#from_impls)*
+        #standard
+        #command
+    }
+}
+
+/// `Debug`, `Clone`, `PartialEq`, `Serialize` and `Deserialize`.
+fn expand_standard_impls(name: &Ident, commands: &[(&Path, &Ident)]) -> TokenStream {
+    let private = quote!(::pm_core::__private);
+    let debug_arms = commands.iter().map(|(path, variant)| {
+        let label = variant.to_string();
+        let field = quote_spanned!(path.span()=> #private::command_debug::<#path>(command));
+        quote!(#name::#variant(command) => formatter.debug_tuple(#label).field(#field).finish())
+    });
+    let clone_arms = commands.iter().map(|(path, variant)| {
+        let clone = quote_spanned!(path.span()=> #private::command_clone::<#path>(command));
+        quote!(#name::#variant(command) => #name::#variant(#clone))
+    });
+    let eq_arms = commands.iter().map(|(path, variant)| {
+        let eq = quote_spanned!(path.span()=> #private::command_eq::<#path>(left, right));
+        quote!((#name::#variant(left), #name::#variant(right)) => #eq)
+    });
+    // With one variant the catch-all is unreachable.
+    let other_pairs = (commands.len() > 1).then(|| quote!(_ => false,));
+    // A reference to an empty enum is matched through the value.
+    let scrutinee = if commands.is_empty() {
+        quote!(*self)
+    } else {
+        quote!(self)
+    };
+    let eq_body = if commands.is_empty() {
+        quote!(match *self {})
+    } else {
+        quote! {
+            match (self, other) {
+                #(#eq_arms,)*
+                #other_pairs
+            }
+        }
+    };
+    quote! {
+        impl ::core::fmt::Debug for #name {
+            fn fmt(&self, formatter: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                match #scrutinee {
+                    #(#debug_arms,)*
+                }
+            }
+        }
+
+        impl ::core::clone::Clone for #name {
+            fn clone(&self) -> Self {
+                match #scrutinee {
+                    #(#clone_arms,)*
+                }
+            }
+        }
+
+        impl ::core::cmp::PartialEq for #name {
+            fn eq(&self, other: &Self) -> bool {
+                #eq_body
+            }
+        }
+
+        impl #private::serde::Serialize for #name {
+            fn serialize<S: #private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                #private::serialize_command(self, serializer)
+            }
+        }
+
+        impl<'de> #private::serde::Deserialize<'de> for #name {
+            fn deserialize<D: #private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                #private::deserialize_command(deserializer)
+            }
+        }
+    }
+}
+
+/// `pm_core::Command`: stable type names, encoding and decoding.
+fn expand_command_impl(name: &Ident, commands: &[(&Path, &Ident)]) -> TokenStream {
+    let private = quote!(::pm_core::__private);
     let type_arms = commands.iter().map(|(_, variant)| {
         let type_name = variant.to_string();
         quote!(#name::#variant(_) => #type_name)
     });
-    let encode_arms = commands.iter().map(|(_, variant)| {
-        quote!(#name::#variant(ref command) => ::pm_core::__private::serde_json::to_value(command))
+    let encode_arms = commands.iter().map(|(path, variant)| {
+        let encode = quote_spanned!(path.span()=> #private::encode_command::<#path>(command));
+        quote!(#name::#variant(ref command) => #encode)
     });
     let decode_arms = commands.iter().map(|(path, variant)| {
         let type_name = variant.to_string();
+        let decode = quote_spanned!(path.span()=> #private::decode_command::<#path>(payload));
         quote! {
-            #type_name => <#path as ::pm_core::__private::serde::Deserialize>::deserialize(payload)
+            #type_name => #decode
                 .map(#name::#variant)
                 .map_err(|source| ::pm_core::DecodeError::Payload {
                     type_name: ::std::string::ToString::to_string(command_type),
@@ -52,22 +154,6 @@ pub(crate) fn expand_command_enum(process: &Process<'_>) -> TokenStream {
     });
     let family = name.to_string();
     quote! {
-        #[doc = #doc]
-        #[derive(
-            ::core::fmt::Debug,
-            ::core::clone::Clone,
-            ::core::cmp::PartialEq,
-            ::pm_core::__private::serde::Serialize,
-            ::pm_core::__private::serde::Deserialize,
-        )]
-        #[serde(crate = "::pm_core::__private::serde")]
-        #[allow(private_interfaces, clippy::large_enum_variant)]
-        pub enum #name {
-            #(#variants,)*
-        }
-
-        #(#from_impls)*
-
         impl ::pm_core::Command for #name {
             fn command_type(&self) -> &'static str {
                 match *self {
@@ -75,7 +161,7 @@ pub(crate) fn expand_command_enum(process: &Process<'_>) -> TokenStream {
                 }
             }
 
-            fn encode(&self) -> ::core::result::Result<::pm_core::__private::serde_json::Value, ::pm_core::__private::serde_json::Error> {
+            fn encode(&self) -> ::core::result::Result<#private::serde_json::Value, #private::serde_json::Error> {
                 match *self {
                     #(#encode_arms,)*
                 }
@@ -83,7 +169,7 @@ pub(crate) fn expand_command_enum(process: &Process<'_>) -> TokenStream {
 
             fn decode(
                 command_type: &str,
-                payload: &::pm_core::__private::serde_json::Value,
+                payload: &#private::serde_json::Value,
             ) -> ::core::result::Result<Self, ::pm_core::DecodeError> {
                 match command_type {
                     #(#decode_arms,)*

@@ -4,11 +4,13 @@
 //!
 //! The macro cannot see the enums' variants or states, so it asks the
 //! compiler: the derives publish each variant's name and a ready-made error
-//! message (`VARIANTS`), and one const item per variant index fails
+//! message (`VARIANTS`), and one anonymous const per variant index fails
 //! evaluation with a message naming the variant (and the state it is
 //! missing in) when it is not covered. A const per index, rather than one
 //! loop, makes every missing variant its own error; all are spanned on the
-//! enum's entry in `subscribe(..)` or `timeouts(..)`.
+//! enum's entry in `subscribe(..)` or `timeouts(..)`. The consts are
+//! anonymous (`const _`), so rustc's label names nothing the user did not
+//! write.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -16,6 +18,7 @@ use syn::spanned::Spanned;
 use syn::Path;
 
 use crate::ast::{path_string, Process};
+use crate::expand::states::{expand_overlap_checks, expand_state_path_checks, StateExprs};
 use crate::lower::{lower, Group, Row};
 use crate::prop::variant_of;
 
@@ -25,14 +28,7 @@ const MAX_VARIANTS: usize = 64;
 /// Every const check of the process.
 pub(crate) fn expand_exhaustive_checks(process: &Process<'_>) -> TokenStream {
     let rows = lower(process);
-    let states = states_expr(process);
-    let state_enum = match &process.attr.state {
-        Some(field) => {
-            let table = state_table(process, field);
-            quote_spanned!(field.span()=> #table.name)
-        }
-        None => quote!(""),
-    };
+    let states = StateExprs::of(process);
     let mut checks = TokenStream::new();
     for (index, enum_path) in process.attr.subscribe.iter().enumerate() {
         // A repeated entry is reported by the checks; its handlers are
@@ -43,45 +39,15 @@ pub(crate) fn expand_exhaustive_checks(process: &Process<'_>) -> TokenStream {
         if repeated {
             continue;
         }
-        let covers = covers_of(&rows, Group::Event(index));
-        let kind = Kind::Event;
-        checks.extend(expand_enum_check(
-            enum_path,
-            &covers,
-            &states,
-            &state_enum,
-            kind,
-        ));
+        let group = Group::Event(index);
+        checks.extend(expand_enum_check(enum_path, &rows, group, &states));
     }
     if let Some(timeouts) = &process.attr.timeouts {
-        let covers = covers_of(&rows, Group::Timeout);
-        checks.extend(expand_enum_check(
-            timeouts,
-            &covers,
-            &states,
-            &state_enum,
-            Kind::Timeout,
-        ));
+        checks.extend(expand_enum_check(timeouts, &rows, Group::Timeout, &states));
     }
-    checks.extend(expand_state_path_checks(process));
+    checks.extend(expand_overlap_checks(process, &rows, &states));
+    checks.extend(expand_state_path_checks(process, &states));
     checks
-}
-
-#[derive(Clone, Copy)]
-enum Kind {
-    Event,
-    Timeout,
-}
-
-/// The states as a const expression: the state enum's variants, or none.
-fn states_expr(process: &Process<'_>) -> TokenStream {
-    match &process.attr.state {
-        Some(field) => {
-            let table = state_table(process, field);
-            quote_spanned!(field.span()=> #table.variants)
-        }
-        None => quote!(&[]),
-    }
 }
 
 /// `StateTable` of the state field, spanned on the field's name so that a
@@ -111,40 +77,55 @@ fn covers_of(rows: &[Row<'_, '_>], group: Group) -> Vec<TokenStream> {
         .collect()
 }
 
+/// `("Variant", "`a` or `b`")` per variant of a group that has handlers,
+/// for the fix in a missing-state message.
+fn handlers_of(rows: &[Row<'_, '_>], group: Group) -> Vec<TokenStream> {
+    rows.iter()
+        .filter(|row| row.group == group && !row.handlers.is_empty())
+        .map(|row| {
+            let variant = row.variant.to_string();
+            let names = row
+                .handlers
+                .iter()
+                .map(|handler| format!("`{}`", handler.name()))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            quote!((#variant, #names))
+        })
+        .collect()
+}
+
 fn expand_enum_check(
     enum_path: &Path,
-    covers: &[TokenStream],
-    states: &TokenStream,
-    state_enum: &TokenStream,
-    kind: Kind,
+    rows: &[Row<'_, '_>],
+    group: Group,
+    states: &StateExprs,
 ) -> TokenStream {
     let span = enum_path.span();
     let written = path_string(enum_path);
-    let (trait_path, what, fix) = match kind {
-        Kind::Event => (
-            quote_spanned!(span=> ::pm_core::Event),
-            "",
-            "` to the `in(..)` of one of its handlers, or `",
-        ),
-        Kind::Timeout => (
+    let covers = covers_of(rows, group);
+    let handlers = handlers_of(rows, group);
+    let (trait_path, what, attribute) = match group {
+        Group::Event(_) => (quote_spanned!(span=> ::pm_core::Event), "", "on"),
+        Group::Timeout => (
             quote_spanned!(span=> ::pm_core::Timeout),
             "timeout ",
-            "` to the `in(..)` of its `#[timeout(..)]`, or `",
+            "timeout",
         ),
     };
-    // Named so that rustc's label reads as the rule that failed.
-    let rule = match kind {
-        Kind::Event => quote::format_ident!("EVERY_EVENT_IS_HANDLED_OR_IGNORED", span = span),
-        Kind::Timeout => quote::format_ident!("EVERY_TIMEOUT_IS_HANDLED_OR_IGNORED", span = span),
-    };
+    let StateExprs {
+        names: state_names,
+        enum_name: state_enum,
+    } = states;
     let mut checks = TokenStream::new();
     for index in 0..MAX_VARIANTS {
         checks.extend(quote_spanned! {span=>
-            const _: () = { #[allow(dead_code)] const #rule: () = {
+            const _: () = {
                 const VARIANTS: &[::pm_core::__private::VariantInfo] = <#enum_path as #trait_path>::VARIANTS;
-                const STATES: &[&str] = #states;
+                const STATES: &[&str] = #state_names;
                 const STATE_ENUM: &str = #state_enum;
                 const COVERS: &[(&str, &[&str], bool)] = &[#(#covers),*];
+                const HANDLERS: &[(&str, &str)] = &[#(#handlers),*];
                 if #index < VARIANTS.len() {
                     let variant = VARIANTS[#index].name;
                     match ::pm_core::__private::coverage(variant, COVERS, STATES) {
@@ -154,16 +135,27 @@ fn expand_enum_check(
                         }
                         ::pm_core::__private::Coverage::MissingState(state) => {
                             let state = STATES[state];
-                            let (bytes, length) = ::pm_core::__private::concat(&[
-                                #what, "`", #written, "::", variant, "` has no handler in state `",
-                                STATE_ENUM, "::", state, "`; add `", STATE_ENUM, "::", state, #fix,
-                                #written, "::", variant, " in(", STATE_ENUM, "::", state, ")` to `ignore(..)`",
-                            ]);
+                            let handlers = ::pm_core::__private::handlers_of(variant, HANDLERS);
+                            let (bytes, length) = if handlers.is_empty() {
+                                ::pm_core::__private::concat(&[
+                                    #what, "`", #written, "::", variant, "` has no handler in state `",
+                                    STATE_ENUM, "::", state, "`; add a method with `#[", #attribute, "(",
+                                    #written, "::", variant, ", in(", STATE_ENUM, "::", state,
+                                    "))]`, or let `ignore(..)` cover that state too",
+                                ])
+                            } else {
+                                ::pm_core::__private::concat(&[
+                                    #what, "`", #written, "::", variant, "` has no handler in state `",
+                                    STATE_ENUM, "::", state, "`; add `", STATE_ENUM, "::", state,
+                                    "` to the `in(..)` of ", handlers, ", or `", #written, "::", variant,
+                                    " in(", STATE_ENUM, "::", state, ")` to `ignore(..)`",
+                                ])
+                            };
                             ::core::panic!("{}", ::pm_core::__private::message(bytes.split_at(length).0));
                         }
                     }
                 }
-            }; };
+            };
         });
     }
     let too_many = format!(
@@ -177,28 +169,4 @@ fn expand_enum_check(
         };
     });
     checks
-}
-
-/// Every state path in `in(..)`, `to(..)` and `ignore(.. in(..))` must be a
-/// variant of the state field's enum: a pattern per path, spanned on it,
-/// lets rustc say so at the user's token.
-fn expand_state_path_checks(process: &Process<'_>) -> TokenStream {
-    let Some(field) = &process.attr.state else {
-        return TokenStream::new();
-    };
-    let self_ty = &process.original.self_ty;
-    let handler_states = process
-        .handlers
-        .iter()
-        .flat_map(|handler| handler.states().from.iter().chain(&handler.states().to));
-    let ignore_states = process.attr.ignore.iter().flat_map(|entry| &entry.states);
-    let patterns = handler_states
-        .chain(ignore_states)
-        .map(|path| quote_spanned!(path.span()=> let _ = ::core::matches!(process.#field, #path);));
-    quote! {
-        const _: fn(&#self_ty) = |process: &#self_ty| {
-            let _ = &process.#field;
-            #(#patterns)*
-        };
-    }
 }

@@ -3,9 +3,10 @@
 
 mod command;
 mod descriptor;
-mod exhaustive;
-mod router;
+pub(crate) mod exhaustive;
+pub(crate) mod router;
 mod sends;
+mod states;
 mod strip;
 
 use proc_macro2::TokenStream;

@@ -3,7 +3,7 @@
 //! nested match over (event, state) when the process declares states.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::Path;
 
@@ -221,6 +221,12 @@ fn route_arm(row: &Row<'_, '_>, id_name: &str) -> Option<TokenStream> {
                 }
             }
         },
+        Some(Correlate::Field(field)) if first.takes_fields() => {
+            let convert = quote_spanned! {field.span()=>
+                ::core::convert::Into::into(::core::clone::Clone::clone(#field))
+            };
+            quote_spanned!(span=> #path { #field, .. } => (#convert, #starts, #method))
+        }
         Some(Correlate::Field(field)) => {
             let convert = quote_spanned! {field.span()=>
                 ::core::convert::Into::into(::core::clone::Clone::clone(&payload.#field))
@@ -258,7 +264,8 @@ fn expand_handle(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream {
                 return None;
             }
             // Every handler of an event takes the payload or none does; a
-            // handler without it still matches with `{ .. }`.
+            // handler without it still matches with `{ .. }`. Handlers of
+            // a variant with named fields bind their own fields.
             let binds_payload = row.handlers.iter().any(|handler| handler.payload.is_some());
             let body = dispatch_by_state(process, row, binds_payload);
             Some(if binds_payload {
@@ -348,19 +355,36 @@ fn dispatch_by_state(process: &Process<'_>, row: &Row<'_, '_>, binds_payload: bo
 }
 
 /// Creates the handler's context, calls it, checks where it left the state,
-/// and returns its effects. The payload argument is spanned on the
-/// parameter's declared type, so a mismatch points at the user's signature.
+/// and returns its effects.
 fn call_handler(process: &Process<'_>, handler: &Handler<'_>, binds_payload: bool) -> TokenStream {
-    let marker = handler.marker(&process.ident);
+    let marker = handler.marker(&process.marker_module());
     let method = handler.name();
-    let argument = handler.payload.filter(|_| binds_payload).map(|ty| {
-        let span = ty.span();
-        quote_spanned!(span=> payload,)
-    });
+    let argument = handler
+        .payload
+        .filter(|_| binds_payload)
+        .map(|ty| checked_payload(process, handler, ty));
     let call_span = handler
         .context
         .map_or_else(Span::call_site, |context| context.span());
-    let call = quote_spanned!(call_span=> Self::#method(self, #argument &mut cx));
+    let fields = field_names(handler);
+    let field_arguments = handler
+        .fields
+        .iter()
+        .zip(&fields)
+        .map(|(parameter, field)| checked_field(process, handler, field, &parameter.ty));
+    let call =
+        quote_spanned!(call_span=> Self::#method(self, #argument #(#field_arguments)* &mut cx));
+    let call = match handler.path() {
+        Some(path) if handler.takes_fields() => quote! {
+            match decoded {
+                #path { #(#fields,)* .. } => #call,
+                // `decoded` was matched on this variant already.
+                #[allow(unreachable_patterns)]
+                _ => return ::pm_core::Outcome::Ignored,
+            }
+        },
+        _ => call,
+    };
     let transition_check = process
         .attr
         .state
@@ -378,6 +402,84 @@ fn call_handler(process: &Process<'_>, handler: &Handler<'_>, binds_payload: boo
         #transition_check
         ::pm_core::Outcome::Handled(cx.__into_effects())
     }}
+}
+
+/// The `payload` binding passed as the handler's `&T` parameter through the
+/// handler's payload trait (see `expand_markers`), whose message says what
+/// the event carries and what the handler takes, pointing at the type the
+/// handler declares. A plain argument would give rustc's "arguments to this
+/// function are incorrect", as if the user had written the call.
+fn checked_payload(process: &Process<'_>, handler: &Handler<'_>, ty: &syn::Type) -> TokenStream {
+    let module = process.marker_module();
+    let check = payload_trait(handler);
+    let taken = taken_type(ty);
+    // rustc points at the `_`: give it the span of the type's name.
+    let name = taken
+        .to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(|| ty.span(), |token| token.span());
+    let infer = quote_spanned!(name=> _);
+    quote_spanned! {ty.span()=>
+        <#infer as #module::#check<#taken>>::payload(payload),
+    }
+}
+
+/// The field names a handler of `Enum::Variant { .. }` takes: its
+/// parameters' names (the checks report other patterns).
+pub(super) fn field_names<'a>(handler: &Handler<'a>) -> Vec<&'a syn::Ident> {
+    handler
+        .fields
+        .iter()
+        .filter_map(|parameter| match &*parameter.pat {
+            syn::Pat::Ident(ident) => Some(&ident.ident),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The binding of field `field` passed as a handler's `&T` parameter
+/// through the field's trait (see `expand_markers`), like [`checked_payload`].
+fn checked_field(
+    process: &Process<'_>,
+    handler: &Handler<'_>,
+    field: &syn::Ident,
+    ty: &syn::Type,
+) -> TokenStream {
+    let module = process.marker_module();
+    let check = field_trait(handler, field);
+    let taken = taken_type(ty);
+    let name = taken
+        .to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(|| ty.span(), |token| token.span());
+    let infer = quote_spanned!(name=> _);
+    quote_spanned! {ty.span()=>
+        <#infer as #module::#check<#taken>>::payload(#field),
+    }
+}
+
+/// The name of the trait through which field `field` reaches a handler:
+/// `<handler>_takes_<field>`.
+pub(super) fn field_trait(handler: &Handler<'_>, field: &syn::Ident) -> syn::Ident {
+    format_ident!("{}_takes_{}", handler.name(), field)
+}
+
+/// `T` of a handler's `&T` parameter.
+pub(super) fn taken_type(ty: &syn::Type) -> &syn::Type {
+    match ty {
+        syn::Type::Reference(reference) => &reference.elem,
+        // Reported by the signature checks.
+        other => other,
+    }
+}
+
+/// The name of a handler's payload trait: `<handler>_takes`, so that
+/// rustc's "the trait `processed_takes<FileFailed>` is not implemented for
+/// `FileProcessed`" reads as what went wrong.
+pub(super) fn payload_trait(handler: &Handler<'_>) -> syn::Ident {
+    format_ident!("{}_takes", handler.name())
 }
 
 /// Rejects a call that left the state outside the handler's `to(..)` (or,

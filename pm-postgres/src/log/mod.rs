@@ -85,34 +85,7 @@ impl EventSource for PgEventLog {
             .fetch_all(&self.pool)
             .await
             .map_err(database("reading the event log failed"))?;
-        let mut batch = ReadBatch {
-            events: Vec::with_capacity(rows.len()),
-            end: after,
-            held_back: false,
-        };
-        for row in &rows {
-            let end_transaction: Option<i64> =
-                row.try_get("end_transaction").map_err(decode_error)?;
-            let end_position: Option<i64> = row.try_get("end_position").map_err(decode_error)?;
-            if let (Some(transaction), Some(sequence)) = (end_transaction, end_position) {
-                batch.end = batch.end.max(Position {
-                    transaction,
-                    sequence,
-                });
-            }
-            batch.held_back |= row.try_get::<bool, _>("held_back").map_err(decode_error)?;
-            let position: Option<i64> = row.try_get("position").map_err(decode_error)?;
-            if position.is_some() {
-                batch.events.push(recorded_event(row)?);
-            }
-        }
-        if batch.events.len() >= limit {
-            // A full batch: more may follow, so stop at its last event.
-            if let Some(last) = batch.events.last() {
-                batch.end = last.position;
-            }
-        }
-        Ok(batch)
+        batch_from_rows(&rows, after, limit)
     }
 
     fn subscribe(&self) -> watch::Receiver<u64> {
@@ -258,6 +231,43 @@ fn conflict(stream_id: &str, expected: ExpectedVersion, actual: i64) -> pm_core:
     }
 }
 
+/// The batch that the rows of a gap-safe read make (`log/read.sql`, and
+/// `table/read.sql` of table sources, which return the same columns): the
+/// events, the visible end, and whether newer events are held back.
+pub(crate) fn batch_from_rows(
+    rows: &[sqlx::postgres::PgRow],
+    after: Position,
+    limit: usize,
+) -> Result<ReadBatch> {
+    let mut batch = ReadBatch {
+        events: Vec::with_capacity(rows.len()),
+        end: after,
+        held_back: false,
+    };
+    for row in rows {
+        let end_transaction: Option<i64> = row.try_get("end_transaction").map_err(decode_error)?;
+        let end_position: Option<i64> = row.try_get("end_position").map_err(decode_error)?;
+        if let (Some(transaction), Some(sequence)) = (end_transaction, end_position) {
+            batch.end = batch.end.max(Position {
+                transaction,
+                sequence,
+            });
+        }
+        batch.held_back |= row.try_get::<bool, _>("held_back").map_err(decode_error)?;
+        let position: Option<i64> = row.try_get("position").map_err(decode_error)?;
+        if position.is_some() {
+            batch.events.push(recorded_event(row)?);
+        }
+    }
+    if batch.events.len() >= limit {
+        // A full batch: more may follow, so stop at its last event.
+        if let Some(last) = batch.events.last() {
+            batch.end = last.position;
+        }
+    }
+    Ok(batch)
+}
+
 fn recorded_event(row: &sqlx::postgres::PgRow) -> Result<RecordedEvent> {
     let recorded_at: DateTime<Utc> = row.try_get("recorded_at").map_err(decode_error)?;
     Ok(RecordedEvent {
@@ -278,7 +288,7 @@ fn decode_error(error: sqlx::Error) -> pm_core::Error {
 }
 
 /// Escapes `%`, `_` and `\` so a family name matches literally in LIKE.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         if matches!(character, '%' | '_' | '\\') {

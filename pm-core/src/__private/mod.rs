@@ -1,4 +1,7 @@
+mod command;
+
 pub use crate::event::VariantInfo;
+pub use command::*;
 pub use serde;
 pub use serde_json;
 
@@ -94,6 +97,44 @@ pub const fn coverage(
     Coverage::Full
 }
 
+/// The handlers of `variant` as a message fragment (`` `a` or `b` ``), or
+/// `""` if it has none.
+pub const fn handlers_of<'a>(variant: &str, handlers: &[(&str, &'a str)]) -> &'a str {
+    let mut index = 0;
+    while index < handlers.len() {
+        if str_eq(handlers[index].0, variant) {
+            return handlers[index].1;
+        }
+        index += 1;
+    }
+    ""
+}
+
+/// The first of `candidates` that is one of `states`, unless some state in
+/// `listed` is not one of `states` (a misspelt state is reported where it
+/// is written, not as an overlap).
+pub const fn first_shared_state<'a>(
+    candidates: &[&'a str],
+    listed: &[&str],
+    states: &[&str],
+) -> Option<&'a str> {
+    let mut index = 0;
+    while index < listed.len() {
+        if !contains_str(states, listed[index]) {
+            return None;
+        }
+        index += 1;
+    }
+    let mut index = 0;
+    while index < candidates.len() {
+        if contains_str(states, candidates[index]) {
+            return Some(candidates[index]);
+        }
+        index += 1;
+    }
+    None
+}
+
 /// The longest build-error message [`concat`] can build.
 pub const MESSAGE_CAPACITY: usize = 1024;
 
@@ -112,6 +153,37 @@ pub const fn concat(parts: &[&str]) -> ([u8; MESSAGE_CAPACITY], usize) {
             index += 1;
         }
         part += 1;
+    }
+    (buffer, length)
+}
+
+/// Joins `parts`, then `list` as `` `a`, `b`, `c` `` (at compile time, like
+/// [`concat`]).
+pub const fn concat_list(parts: &[&str], list: &[&str]) -> ([u8; MESSAGE_CAPACITY], usize) {
+    let (mut buffer, mut length) = concat(parts);
+    let mut item = 0;
+    while item < list.len() {
+        let separator: &[u8] = if item == 0 { b"`" } else { b"`, `" };
+        (buffer, length) = append(buffer, length, separator);
+        (buffer, length) = append(buffer, length, list[item].as_bytes());
+        item += 1;
+    }
+    if !list.is_empty() {
+        (buffer, length) = append(buffer, length, b"`");
+    }
+    (buffer, length)
+}
+
+const fn append(
+    mut buffer: [u8; MESSAGE_CAPACITY],
+    mut length: usize,
+    bytes: &[u8],
+) -> ([u8; MESSAGE_CAPACITY], usize) {
+    let mut index = 0;
+    while index < bytes.len() && length < MESSAGE_CAPACITY {
+        buffer[length] = bytes[index];
+        length += 1;
+        index += 1;
     }
     (buffer, length)
 }
@@ -247,6 +319,27 @@ mod tests {
     fn a_cover_naming_an_unknown_state_is_left_to_the_type_check() {
         let covers: &[(&str, &[&str], bool)] = &[("Opened", &["Opn"], false)];
         assert_eq!(coverage("Opened", covers, STATES), Coverage::Full);
+    }
+
+    #[test]
+    fn overlaps_are_reported_in_a_real_state_only() {
+        assert_eq!(
+            first_shared_state(&["Ope", "Open"], &["Open"], STATES),
+            Some("Open")
+        );
+        assert_eq!(first_shared_state(&["Open"], &["Opn"], STATES), None);
+        assert_eq!(first_shared_state(&["Gone"], &[], STATES), None);
+    }
+
+    #[test]
+    fn lists_join_in_backticks() {
+        let (bytes, length) = concat_list(&["states are "], STATES);
+        assert_eq!(
+            message(bytes.split_at(length).0),
+            "states are `New`, `Open`, `Closed`"
+        );
+        assert_eq!(handlers_of("B", &[("A", "`a`"), ("B", "`b`")]), "`b`");
+        assert_eq!(handlers_of("C", &[("A", "`a`")]), "");
     }
 
     #[test]
