@@ -51,6 +51,10 @@ impl FaultProxy {
                 let faults = Arc::clone(&shared);
                 tokio::spawn(async move {
                     if let Ok(server) = TcpStream::connect(upstream).await {
+                        // Forward each message as it comes, as a direct
+                        // connection would: no waiting to coalesce.
+                        let _ = client.set_nodelay(true);
+                        let _ = server.set_nodelay(true);
                         relay(client, server, faults).await;
                     }
                 });

@@ -113,6 +113,11 @@ struct LeaseArgs {
     /// worker that dies loses them to the others after this long.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..))]
     partition_lease_ms: u64,
+    /// How long a claimed command stays reserved for the worker delivering
+    /// it; a worker that dies mid-delivery has them delivered again by
+    /// another after this long.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..))]
+    command_lease_ms: u64,
 }
 
 impl BookingArgs {
@@ -137,6 +142,7 @@ impl ServiceArgs {
 impl LeaseArgs {
     fn apply(&self, config: &mut Config) {
         config.partition_lease = Duration::from_millis(self.partition_lease_ms);
+        config.command_lease = Duration::from_millis(self.command_lease_ms);
     }
 }
 

@@ -55,6 +55,8 @@ pub struct Config {
     /// How long a worker holds its partitions without renewing: a worker
     /// killed part way loses them to the others after this long.
     pub partition_lease: Duration,
+    /// How long a claimed command stays reserved for its dispatcher.
+    pub command_lease: Duration,
 }
 
 impl Config {
@@ -70,6 +72,7 @@ impl Config {
             stall_after: Duration::from_secs(5),
             show_progress: false,
             partition_lease: Duration::from_secs(2),
+            command_lease: Duration::from_secs(5),
         }
     }
 
@@ -176,6 +179,7 @@ where
     );
     let options = EngineOptions {
         partition_lease: config.partition_lease,
+        lease_for: config.command_lease,
         ..EngineOptions::default()
     };
     let engine = Engine::new(store, log)

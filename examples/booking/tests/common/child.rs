@@ -76,6 +76,9 @@ impl Booking {
                 SEED,
                 "--partition-lease-ms",
                 &lease,
+                // Commands a killed worker had claimed go out again soon.
+                "--command-lease-ms",
+                &lease,
             ],
         )
     }
