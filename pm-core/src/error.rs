@@ -144,3 +144,34 @@ impl Error {
 
 /// The result type of pm-core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Displays an error with its causes, `what failed: why: why`, for logs
+/// (`%error` alone would drop the causes).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Error, ErrorChain};
+
+    #[test]
+    fn the_chain_shows_every_cause() {
+        let error = Error::backend("commit of a batch failed", "connection reset by peer");
+        assert_eq!(
+            ErrorChain(&error).to_string(),
+            "commit of a batch failed: connection reset by peer"
+        );
+    }
+}

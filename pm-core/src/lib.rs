@@ -93,7 +93,7 @@ pub use dispatch::{CommandMeta, Dispatch, DispatchError, RetryPolicy};
 pub use engine::{
     BatchCounts, Engine, EngineOptions, MetricsSnapshot, ProcessMetrics, RunningEngine,
 };
-pub use error::{BoxError, DecodeError, Error, Result};
+pub use error::{BoxError, DecodeError, Error, ErrorChain, Result};
 pub use event::{in_family, Event, NewEvent, RecordedEvent};
 pub use graph::mermaid;
 pub use log::{EventLog, EventSource, ExpectedVersion, MemoryLog, Position, ReadBatch};

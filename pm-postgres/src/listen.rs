@@ -50,16 +50,13 @@ pub(crate) fn spawn_channel_listener(
 
 fn spawn(pool: PgPool, wakes: Vec<Wake>) {
     tokio::spawn(async move {
-        let mut failures = 0u32;
+        let mut backoff = Backoff::default();
         loop {
             match listen(&pool, &wakes).await {
                 Ok(()) => return,
-                Err(error) => {
-                    failures += 1;
-                    let wait = Duration::from_millis(100)
-                        .saturating_mul(2u32.saturating_pow(failures.min(10)))
-                        .min(MAX_BACKOFF);
-                    tracing::warn!(%error, ?wait, "LISTEN connection failed; reconnecting");
+                Err(lost) => {
+                    let wait = backoff.after_failure(lost.had_connected);
+                    tracing::warn!(error = %pm_core::ErrorChain(&lost.error), ?wait, "LISTEN connection failed; reconnecting");
                     tokio::time::sleep(wait).await;
                     if !anyone_listens(&wakes) {
                         return;
@@ -70,13 +67,46 @@ fn spawn(pool: PgPool, wakes: Vec<Wake>) {
     });
 }
 
+/// Waits between reconnections: doubling from 200 ms up to
+/// [`MAX_BACKOFF`], and back to the shortest once a connection worked.
+#[derive(Debug, Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    /// The wait after a failure; `had_connected`: the connection that
+    /// failed had been listening.
+    fn after_failure(&mut self, had_connected: bool) -> Duration {
+        if had_connected {
+            self.failures = 0;
+        }
+        self.failures += 1;
+        Duration::from_millis(100)
+            .saturating_mul(2u32.saturating_pow(self.failures.min(10)))
+            .min(MAX_BACKOFF)
+    }
+}
+
+/// Why listening stopped.
+struct Lost {
+    error: sqlx::Error,
+    /// Whether it had connected and subscribed before it failed.
+    had_connected: bool,
+}
+
 /// Listens until nobody holds the senders any more (`Ok`) or the connection
 /// fails (`Err`).
-async fn listen(pool: &PgPool, wakes: &[Wake]) -> Result<(), sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
+async fn listen(pool: &PgPool, wakes: &[Wake]) -> Result<(), Lost> {
+    let lost_early = |error| Lost {
+        error,
+        had_connected: false,
+    };
+    let mut listener = PgListener::connect_with(pool).await.map_err(lost_early)?;
     listener
         .listen_all(wakes.iter().map(|(channel, _)| channel.as_str()))
-        .await?;
+        .await
+        .map_err(lost_early)?;
     // Anything that happened while we were not listening: wake everyone once.
     bump_all(wakes);
     loop {
@@ -94,7 +124,12 @@ async fn listen(pool: &PgPool, wakes: &[Wake]) -> Result<(), sqlx::Error> {
                 // call. Wake everyone, since notifications may have been lost.
                 bump_all(wakes);
             }
-            Ok(Err(error)) => return Err(error),
+            Ok(Err(error)) => {
+                return Err(Lost {
+                    error,
+                    had_connected: true,
+                })
+            }
             Err(_idle) => {}
         }
         if !anyone_listens(wakes) {
@@ -116,5 +151,28 @@ fn bump_all(wakes: &[Wake]) {
 fn bump(channel: &Weak<watch::Sender<u64>>) {
     if let Some(sender) = channel.upgrade() {
         sender.send_modify(|count| *count = count.wrapping_add(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{Backoff, MAX_BACKOFF};
+
+    #[test]
+    fn reconnect_waits_double_and_start_over_after_a_working_connection() {
+        let mut backoff = Backoff::default();
+        let waits: Vec<Duration> = (0..3).map(|_| backoff.after_failure(false)).collect();
+        assert_eq!(waits, [200, 400, 800].map(Duration::from_millis));
+        for _ in 0..20 {
+            backoff.after_failure(false);
+        }
+        assert_eq!(backoff.after_failure(false), MAX_BACKOFF);
+        assert_eq!(
+            backoff.after_failure(true),
+            Duration::from_millis(200),
+            "a connection that worked resets the backoff"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use pm_core::prelude::*;
-use pm_core::Store;
+use pm_core::{Clock, EngineOptions, RetryPolicy, Store};
 
 /// Moves the manual clock on until `done`, so backoffs elapse.
 async fn advance_until<F, Fut>(clock: &ManualClock, what: &str, mut done: F)
@@ -175,5 +175,78 @@ async fn g3_commands_of_one_instance_are_delivered_in_issue_order() {
             "note 3",
             "note 4"
         ]
+    );
+}
+
+/// Fails every delivery after it took an hour of the engine's clock.
+#[derive(Clone)]
+struct SlowFailure {
+    clock: ManualClock,
+    attempts: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Dispatch<TaskCommand> for SlowFailure {
+    async fn dispatch(&self, _: TaskCommand, _: CommandMeta) -> Result<(), DispatchError> {
+        self.attempts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.clock.advance(Duration::from_secs(3600));
+        Err(DispatchError::Transient("slow, then refused".to_owned()))
+    }
+}
+
+#[tokio::test]
+async fn a_retry_waits_from_when_the_attempt_failed() {
+    let store = MemoryStore::new();
+    let clock = ManualClock::fixed();
+    let start = clock.now();
+    let batch = pm_core::Batch {
+        process: "task".to_owned(),
+        commands: vec![pm_core::NewCommand {
+            id: uuid::Uuid::from_u128(1),
+            instance: "t-1".to_owned(),
+            ordering_key: "instance:t-1".to_owned(),
+            command_type: "Notify".to_owned(),
+            payload: serde_json::json!({ "task": "t-1", "text": "slow" }),
+            created_at: start,
+        }],
+        ..pm_core::Batch::default()
+    };
+    store.commit(batch).await.unwrap();
+    let gateway = SlowFailure {
+        clock: clock.clone(),
+        attempts: std::sync::Arc::default(),
+    };
+    let options = EngineOptions {
+        retry: RetryPolicy {
+            max_attempts: 5,
+            initial_backoff: Duration::from_secs(60),
+            max_backoff: Duration::from_secs(60),
+        },
+        ..fast_options()
+    };
+    let engine = Engine::new(store.clone(), MemoryLog::new())
+        .with_clock(clock.clone())
+        .with_options(options)
+        .register_dispatcher::<Task, _>(gateway.clone())
+        .start()
+        .unwrap();
+    eventually("the first attempt failed and was rescheduled", || async {
+        store
+            .next_command_at("task")
+            .await
+            .unwrap()
+            .is_some_and(|at| at > start + chrono::Duration::seconds(60))
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+    let retry_at = store.next_command_at("task").await.unwrap().unwrap();
+    let failed_at = start + chrono::Duration::seconds(3600);
+    assert!(
+        retry_at >= failed_at + chrono::Duration::seconds(30),
+        "the retry is due {retry_at}, before the attempt failed ({failed_at}) plus half its backoff"
+    );
+    assert_eq!(
+        gateway.attempts.load(std::sync::atomic::Ordering::SeqCst),
+        1
     );
 }

@@ -8,9 +8,10 @@ use futures::stream::{self, StreamExt};
 use uuid::Uuid;
 
 use super::{error_backoff, pause_unless_shutdown, ProcessMetrics, Shared};
+use crate::clock::Clock;
 use crate::command::Command;
 use crate::dispatch::{CommandMeta, Dispatch, DispatchError};
-use crate::error::Result;
+use crate::error::{ErrorChain, Result};
 use crate::process::ProcessManager;
 use crate::store::{Claim, FailedDelivery, OutboxCommand, Store};
 
@@ -42,7 +43,7 @@ where
             Ok(claimed) => claimed,
             Err(error) => {
                 failures += 1;
-                tracing::error!(process = P::NAME, %error, "claiming commands failed; retrying");
+                tracing::error!(process = P::NAME, error = %ErrorChain(&error), "claiming commands failed; retrying");
                 let delay = error_backoff(failures, shared.options.max_error_backoff);
                 if pause_unless_shutdown(&mut shutdown, delay).await {
                     break;
@@ -55,20 +56,25 @@ where
             wait_for_commands::<P, S, L>(&shared, &mut shutdown, &mut outbox).await;
             continue;
         }
-        let outcomes: Vec<(OutboxCommand, Result<(), DispatchError>)> = stream::iter(claimed)
-            .map(|command| deliver_one::<P, D>(&dispatcher, command))
+        let outcomes: Vec<Delivery> = stream::iter(claimed)
+            .map(|command| deliver_one::<P, D>(&dispatcher, &*shared.clock, command))
             .buffer_unordered(shared.options.dispatch_concurrency.max(1))
             .collect()
             .await;
-        settle_outcomes::<P, S, L>(&shared, &metrics, lease, now, outcomes).await;
+        settle_outcomes::<P, S, L>(&shared, &metrics, lease, outcomes).await;
     }
     Ok(())
 }
 
-async fn deliver_one<P, D>(
-    dispatcher: &D,
+/// One delivery attempt and when it ended (engine clock): a retry waits
+/// from then, not from the start of the round.
+struct Delivery {
     command: OutboxCommand,
-) -> (OutboxCommand, Result<(), DispatchError>)
+    outcome: Result<(), DispatchError>,
+    ended_at: DateTime<Utc>,
+}
+
+async fn deliver_one<P, D>(dispatcher: &D, clock: &dyn Clock, command: OutboxCommand) -> Delivery
 where
     P: ProcessManager,
     D: Dispatch<P::Command>,
@@ -79,7 +85,11 @@ where
             let outcome = Err(DispatchError::Permanent(format!(
                 "stored command does not decode: {error}"
             )));
-            return (command, outcome);
+            return Delivery {
+                command,
+                outcome,
+                ended_at: clock.now(),
+            };
         }
     };
     let meta = CommandMeta {
@@ -90,7 +100,11 @@ where
         issued_at: command.created_at,
     };
     let outcome = dispatcher.dispatch(typed, meta).await;
-    (command, outcome)
+    Delivery {
+        command,
+        outcome,
+        ended_at: clock.now(),
+    }
 }
 
 /// Acknowledges delivered commands in one call, and reschedules or
@@ -99,15 +113,19 @@ async fn settle_outcomes<P, S, L>(
     shared: &Shared<S, L>,
     metrics: &ProcessMetrics,
     lease: Uuid,
-    now: DateTime<Utc>,
-    outcomes: Vec<(OutboxCommand, Result<(), DispatchError>)>,
+    outcomes: Vec<Delivery>,
 ) where
     P: ProcessManager,
     S: Store,
 {
     let mut delivered = Vec::with_capacity(outcomes.len());
     let mut failures = Vec::new();
-    for (command, outcome) in outcomes {
+    for Delivery {
+        command,
+        outcome,
+        ended_at,
+    } in outcomes
+    {
         let failed_attempts = command.attempts + 1;
         match outcome {
             Ok(()) => delivered.push(command.id),
@@ -116,7 +134,7 @@ async fn settle_outcomes<P, S, L>(
             {
                 let wait = shared.options.retry.backoff(failed_attempts);
                 let retry_at =
-                    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                    ended_at + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
                 tracing::debug!(process = P::NAME, command = %command.id, attempt = failed_attempts, %reason, "delivery failed; will retry");
                 metrics.record_retried();
                 failures.push(FailedDelivery {
@@ -140,7 +158,7 @@ async fn settle_outcomes<P, S, L>(
         if let Err(error) = shared.store.fail_commands(lease, &failures).await {
             // The lease runs out and the commands are claimed again:
             // delivery stays at least once.
-            tracing::error!(process = P::NAME, %error, "recording failed deliveries failed");
+            tracing::error!(process = P::NAME, error = %ErrorChain(&error), "recording failed deliveries failed");
         }
     }
     if delivered.is_empty() {
@@ -149,7 +167,7 @@ async fn settle_outcomes<P, S, L>(
     match shared.store.complete_commands(lease, &delivered).await {
         Ok(()) => metrics.record_delivered(delivered.len()),
         Err(error) => {
-            tracing::error!(process = P::NAME, %error, "acknowledging delivered commands failed; they will be delivered again");
+            tracing::error!(process = P::NAME, error = %ErrorChain(&error), "acknowledging delivered commands failed; they will be delivered again");
         }
     }
 }
@@ -165,7 +183,7 @@ async fn wait_for_commands<P, S, L>(
     let next = match shared.store.next_command_at(P::NAME).await {
         Ok(next) => next,
         Err(error) => {
-            tracing::warn!(process = P::NAME, %error, "reading the next command time failed");
+            tracing::warn!(process = P::NAME, error = %ErrorChain(&error), "reading the next command time failed");
             None
         }
     };

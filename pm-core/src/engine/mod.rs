@@ -309,7 +309,7 @@ impl RunningEngine {
                 }),
             };
             if let Err(error) = outcome {
-                tracing::error!(process, task, %error, "engine task failed");
+                tracing::error!(process, task, error = %crate::error::ErrorChain(&error), "engine task failed");
                 first_error.get_or_insert(error);
             }
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::batch::BatchInput;
 use super::ownership::Ownership;
 use super::{apply_batch, error_backoff, pause_unless_shutdown, ProcessMetrics, Shared};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorChain, Result};
 use crate::event::RecordedEvent;
 use crate::log::{EventSource, Position, ReadBatch};
 use crate::process::{ProcessManager, Routed};
@@ -55,7 +55,7 @@ where
         .collect();
     let source = shared.log.source_name().to_owned();
     if let Err(error) = shared.store.register_process(P::descriptor()).await {
-        tracing::warn!(process = P::NAME, error = %error_chain(&error), "registering the process for tooling failed");
+        tracing::warn!(process = P::NAME, error = %ErrorChain(&error), "registering the process for tooling failed");
     }
     let mut ownership = Ownership::new(P::NAME, source.clone(), &shared.options);
     let mut appended = shared.log.subscribe();
@@ -84,7 +84,7 @@ where
                 }
                 Err(error) => {
                     failures += 1;
-                    tracing::error!(process = P::NAME, error = %error_chain(&error), "holding partitions failed; retrying");
+                    tracing::error!(process = P::NAME, error = %ErrorChain(&error), "holding partitions failed; retrying");
                     let delay = error_backoff(failures, shared.options.max_error_backoff);
                     if pause_unless_shutdown(&mut shutdown, delay).await {
                         break;
@@ -124,9 +124,9 @@ where
                 if is_refused(&error) {
                     // Nothing was written; try again at once after reloading,
                     // backing off only if refusals repeat.
-                    tracing::warn!(process = P::NAME, error = %error_chain(&error), "commit refused; reloading the partitions' checkpoints");
+                    tracing::warn!(process = P::NAME, error = %ErrorChain(&error), "commit refused; reloading the partitions' checkpoints");
                 } else {
-                    tracing::error!(process = P::NAME, error = %error_chain(&error), "batch failed; reloading the checkpoints and retrying");
+                    tracing::error!(process = P::NAME, error = %ErrorChain(&error), "batch failed; reloading the checkpoints and retrying");
                 }
                 if failures > 1 || !is_refused(&error) {
                     let delay = error_backoff(failures, shared.options.max_error_backoff);
@@ -138,7 +138,7 @@ where
         }
     }
     if let Err(error) = ownership.leave(&*shared.store).await {
-        tracing::warn!(process = P::NAME, error = %error_chain(&error), "giving up the partitions on shutdown failed; they are free once their lease runs out");
+        tracing::warn!(process = P::NAME, error = %ErrorChain(&error), "giving up the partitions on shutdown failed; they are free once their lease runs out");
     }
     Ok(())
 }
@@ -289,7 +289,7 @@ async fn wait_for_work<P, S, L>(
         match shared.store.next_timeout_at(P::NAME, &partitions).await {
             Ok(next_due) => next_due,
             Err(error) => {
-                tracing::warn!(process = P::NAME, error = %error_chain(&error), "reading the next timeout failed");
+                tracing::warn!(process = P::NAME, error = %ErrorChain(&error), "reading the next timeout failed");
                 None
             }
         }
@@ -310,16 +310,4 @@ async fn wait_for_work<P, S, L>(
         () = tokio::time::sleep_until(ownership.next_rebalance()) => {}
         () = tokio::time::sleep(shared.options.poll_interval) => {}
     }
-}
-
-/// An error with its causes, for logs: `a: b: c`.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
