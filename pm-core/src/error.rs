@@ -148,7 +148,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Displays an error with its causes, `what failed: why: why`, for logs
 /// (`%error` alone would drop the causes).
 #[derive(Debug, Clone, Copy)]
-pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+pub struct ErrorChain<'a>(pub &'a dyn std::error::Error);
 
 impl std::fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

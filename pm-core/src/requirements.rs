@@ -63,3 +63,21 @@ impl<T: Serialize> CommandSerialize for T {}
 pub trait CommandDeserialize: DeserializeOwned {}
 #[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned> CommandDeserialize for T {}
+
+/// A field that orders deliveries (`order(Command(by = field))`): its
+/// `Display` text is the ordering key.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an ordering key: it must implement `Display`",
+    label = "commands are ordered by the text of this field",
+    note = "order by a field whose type implements `Display`, such as a `String` or an id"
+)]
+pub trait OrderingKey {
+    /// The key: the field's text.
+    fn ordering_key(&self) -> String;
+}
+#[diagnostic::do_not_recommend]
+impl<T: std::fmt::Display + ?Sized> OrderingKey for T {
+    fn ordering_key(&self) -> String {
+        self.to_string()
+    }
+}

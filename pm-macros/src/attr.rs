@@ -67,8 +67,27 @@ pub(crate) struct ProcessAttr {
     pub(crate) version: Option<syn::LitInt>,
     /// `migrate = path`: upgrades stored state of an older version.
     pub(crate) migrate: Option<Path>,
+    /// `order(Command(by = field), Other(unordered))`: how commands are
+    /// ordered for delivery, where not per instance.
+    pub(crate) order: Vec<OrderEntry>,
     /// Where to point errors about the attribute as a whole.
     pub(crate) span: Span,
+}
+
+/// One entry of `order(..)`.
+pub(crate) struct OrderEntry {
+    /// The command type.
+    pub(crate) command: Path,
+    /// How it is ordered.
+    pub(crate) rule: OrderRule,
+}
+
+/// How one command type is ordered for delivery.
+pub(crate) enum OrderRule {
+    /// `by = field`: with the commands whose field has the same value.
+    By(Ident),
+    /// `unordered`: with no other command.
+    Unordered,
 }
 
 /// One entry of `ignore(..)`: `Enum::Variant`, optionally followed by
@@ -206,6 +225,7 @@ impl ProcessAttr {
         let mut state = Attr::none(STATE, ATTRIBUTE);
         let mut version = Attr::none(VERSION, ATTRIBUTE);
         let mut migrate = Attr::none(MIGRATE, ATTRIBUTE);
+        let mut order = Attr::none(ORDER, ATTRIBUTE);
         let parser = syn::meta::parser(|meta| {
             if meta.path == NAME {
                 let value: LitStr = meta.value()?.parse()?;
@@ -235,6 +255,18 @@ impl ProcessAttr {
                 }
             } else if meta.path == MIGRATE {
                 migrate.set(cx, &meta.path, meta.value()?.parse::<Path>()?);
+            } else if meta.path == ORDER {
+                let mut entries = Vec::new();
+                meta.parse_nested_meta(|entry| {
+                    if let Some(rule) = parse_order_rule(cx, &entry)? {
+                        entries.push(OrderEntry {
+                            command: entry.path.clone(),
+                            rule,
+                        });
+                    }
+                    Ok(())
+                })?;
+                order.set(cx, &meta.path, entries);
             } else if meta.path == TIMEOUTS {
                 let mut kinds = parse_paths(&meta)?;
                 if kinds.len() > 1 {
@@ -263,9 +295,48 @@ impl ProcessAttr {
             state: state.get(),
             version: version.get(),
             migrate: migrate.get(),
+            order: order.get().unwrap_or_default(),
             span,
         }
     }
+}
+
+/// The rule of one `order(..)` entry, `Command(by = field)` or
+/// `Command(unordered)`; `None` after reporting a malformed one.
+fn parse_order_rule(
+    cx: &Ctxt,
+    entry: &syn::meta::ParseNestedMeta<'_>,
+) -> syn::Result<Option<OrderRule>> {
+    const ENTRY: &str = "order(..)";
+    if !entry.input.peek(syn::token::Paren) {
+        cx.error_spanned_by(
+            &entry.path,
+            "say how this command is ordered: `Command(by = field)` or `Command(unordered)`",
+        );
+        skip_value(entry)?;
+        return Ok(None);
+    }
+    let mut rule = Attr::none(BY, ENTRY);
+    let mut unknown = false;
+    entry.parse_nested_meta(|key| {
+        if key.path == BY {
+            rule.set(cx, &key.path, OrderRule::By(key.value()?.parse::<Ident>()?));
+        } else if key.path == UNORDERED {
+            rule.set(cx, &key.path, OrderRule::Unordered);
+        } else {
+            unknown = true;
+            report_unknown_key(cx, &key, ENTRY, ORDER_KEYS)?;
+        }
+        Ok(())
+    })?;
+    let rule = rule.get();
+    if rule.is_none() && !unknown {
+        cx.error_spanned_by(
+            &entry.path,
+            "say how this command is ordered: `by = field` or `unordered`",
+        );
+    }
+    Ok(rule)
 }
 
 impl OnAttr {

@@ -30,6 +30,7 @@ pub(crate) fn check(cx: &Ctxt, process: &Process<'_>) {
     check_one_shape_per_event(cx, &rows);
     check_start_handler(cx, process);
     check_command_names(cx, process);
+    check_order_entries(cx, process);
 }
 
 /// `name`, `id` and `subscribe(..)` have no sensible default: the name keys
@@ -595,6 +596,35 @@ fn check_command_names(cx: &Ctxt, process: &Process<'_>) {
                 by_name.insert(variant.to_string(), written);
             }
         }
+    }
+}
+
+/// `order(..)` says how a command the process sends is delivered, once: an
+/// entry for a command no handler sends would silently do nothing.
+fn check_order_entries(cx: &Ctxt, process: &Process<'_>) {
+    let sent: Vec<String> = process
+        .all_commands()
+        .into_iter()
+        .filter_map(command_variant)
+        .map(ToString::to_string)
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    for entry in &process.attr.order {
+        let Some(name) = command_variant(&entry.command).map(ToString::to_string) else {
+            continue;
+        };
+        if !sent.contains(&name) {
+            cx.error_spanned_by(
+                &entry.command,
+                format!("`order(..)` names `{name}`, which no handler sends; add it to a handler's `sends(..)` or remove it from `order(..)`"),
+            );
+        } else if seen.contains(&name) {
+            cx.error_spanned_by(
+                &entry.command,
+                format!("`{name}` is listed twice in `order(..)`; keep one"),
+            );
+        }
+        seen.push(name);
     }
 }
 

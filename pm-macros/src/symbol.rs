@@ -17,6 +17,9 @@ pub(crate) const TIMEOUTS: Symbol = Symbol("timeouts");
 pub(crate) const STATE: Symbol = Symbol("state");
 pub(crate) const VERSION: Symbol = Symbol("version");
 pub(crate) const MIGRATE: Symbol = Symbol("migrate");
+pub(crate) const ORDER: Symbol = Symbol("order");
+pub(crate) const BY: Symbol = Symbol("by");
+pub(crate) const UNORDERED: Symbol = Symbol("unordered");
 
 // `#[on(..)]` and `#[timeout(..)]`
 pub(crate) const ON: Symbol = Symbol("on");
@@ -37,8 +40,10 @@ pub(crate) const CONTEXT: Symbol = Symbol("Context");
 
 /// The keys `#[process_manager(..)]` accepts.
 pub(crate) const PROCESS_KEYS: &[Symbol] = &[
-    NAME, ID, SUBSCRIBE, IGNORE, TIMEOUTS, STATE, VERSION, MIGRATE,
+    NAME, ID, SUBSCRIBE, IGNORE, TIMEOUTS, STATE, VERSION, MIGRATE, ORDER,
 ];
+/// The keys of one command's entry in `order(..)`.
+pub(crate) const ORDER_KEYS: &[Symbol] = &[BY, UNORDERED];
 /// The keys `#[on(..)]` accepts besides the event.
 pub(crate) const ON_KEYS: &[Symbol] = &[START, CORRELATE, SENDS, IN, TO];
 /// The keys `#[timeout(..)]` accepts besides the kind.

@@ -70,3 +70,5 @@ pub fn deserialize_command<'de, C: Command, D: Deserializer<'de>>(
         )),
     }
 }
+
+pub use crate::requirements::OrderingKey;

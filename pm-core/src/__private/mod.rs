@@ -230,18 +230,6 @@ pub fn id_from_field<Id: std::str::FromStr>(
     }
 }
 
-/// An error and its sources, joined with `: `.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
 /// The context marker used after a macro error: it allows any command,
 /// so the real error is not buried under undeclared-command errors.
 #[derive(Debug)]

@@ -12,6 +12,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, Path};
 
 use crate::ast::Process;
+use crate::attr::{OrderEntry, OrderRule};
 use crate::prop::command_variant;
 
 pub(crate) fn expand_command_enum(process: &Process<'_>) -> TokenStream {
@@ -39,7 +40,7 @@ pub(crate) fn expand_command_enum(process: &Process<'_>) -> TokenStream {
         }
     });
     let standard = expand_standard_impls(&name, &commands);
-    let command = expand_command_impl(&name, &commands);
+    let command = expand_command_impl(&name, &commands, &process.attr.order);
     quote! {
         #[doc = #doc]
         #[allow(private_interfaces, clippy::large_enum_variant)]
@@ -130,7 +131,11 @@ fn expand_standard_impls(name: &Ident, commands: &[(&Path, &Ident)]) -> TokenStr
 }
 
 /// `pm_core::Command`: stable type names, encoding and decoding.
-fn expand_command_impl(name: &Ident, commands: &[(&Path, &Ident)]) -> TokenStream {
+fn expand_command_impl(
+    name: &Ident,
+    commands: &[(&Path, &Ident)],
+    order: &[OrderEntry],
+) -> TokenStream {
     let private = quote!(::pm_core::__private);
     let type_arms = commands.iter().map(|(_, variant)| {
         let type_name = variant.to_string();
@@ -152,6 +157,25 @@ fn expand_command_impl(name: &Ident, commands: &[(&Path, &Ident)]) -> TokenStrea
                 })
         }
     });
+    let order_arms = commands.iter().map(|(_, variant)| {
+        let rule = order
+            .iter()
+            .find(|entry| command_variant(&entry.command) == Some(variant))
+            .map(|entry| &entry.rule);
+        match rule {
+            None => quote!(#name::#variant(_) => ::pm_core::DeliveryOrder::PerInstance),
+            Some(OrderRule::Unordered) => {
+                quote!(#name::#variant(_) => ::pm_core::DeliveryOrder::Unordered)
+            }
+            // Spanned on the user's field, so a misspelt one is rustc's
+            // "no field" error there.
+            Some(OrderRule::By(field)) => quote_spanned! {field.span()=>
+                #name::#variant(ref command) => ::pm_core::DeliveryOrder::ByKey(
+                    ::pm_core::__private::OrderingKey::ordering_key(&command.#field)
+                )
+            },
+        }
+    });
     let family = name.to_string();
     quote! {
         impl ::pm_core::Command for #name {
@@ -164,6 +188,12 @@ fn expand_command_impl(name: &Ident, commands: &[(&Path, &Ident)]) -> TokenStrea
             fn encode(&self) -> ::core::result::Result<#private::serde_json::Value, #private::serde_json::Error> {
                 match *self {
                     #(#encode_arms,)*
+                }
+            }
+
+            fn delivery_order(&self) -> ::pm_core::DeliveryOrder {
+                match *self {
+                    #(#order_arms,)*
                 }
             }
 

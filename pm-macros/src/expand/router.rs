@@ -166,7 +166,7 @@ fn expand_route(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream {
                         };
                         return ::pm_core::Routed::Undecodable {
                             id,
-                            error: ::pm_core::__private::error_chain(&error),
+                            error: ::std::string::ToString::to_string(&::pm_core::ErrorChain(&error)),
                         };
                     }
                 };

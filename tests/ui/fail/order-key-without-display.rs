@@ -1,0 +1,40 @@
+// An ordering key whose type does not implement `Display`.
+use pm_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, Event)]
+enum ImportEvent {
+    Started,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct FileRef(u32);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ProcessFile {
+    file: FileRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Audit {
+    note: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Import;
+
+#[process_manager(
+    name = "import",
+    id = String,
+    subscribe(ImportEvent),
+    order(ProcessFile(by = file)),
+)]
+impl Import {
+    #[on(ImportEvent::Started, start, sends(ProcessFile, Audit))]
+    fn started(&mut self, cx: &mut Context<Self>) {
+        cx.send(ProcessFile { file: FileRef(7) });
+        cx.send(Audit { note: "started".to_owned() });
+    }
+}
+
+fn main() {}
