@@ -107,7 +107,7 @@ pub use store::{
     Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, Fence, FencedPartition, InstanceRecord,
     InstanceStatus, InstanceWrite, Membership, MemoryPartition, MemoryStore, NewCommand,
     OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent, ParkedItem, PartitionLease,
-    ProcessStats, Release, ReleasedItem, Store, TimeoutWrite, Worker,
+    ProcessStats, Purged, Release, ReleasedItem, Store, TimeoutWrite, Worker,
 };
 pub use timeout::{NoTimeout, Timeout};
 

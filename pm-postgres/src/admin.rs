@@ -3,7 +3,12 @@
 //! parked and releasing it, and dead letters to retry or purge.
 
 use chrono::{DateTime, Utc};
-use pm_core::{DeadLetter, ParkedEntry, Position, ProcessStats, Release, Result, Store};
+use std::time::Duration;
+
+use pm_core::{
+    DeadLetter, OwnedPartitions, ParkedEntry, Position, ProcessStats, Purged, Release, Result,
+    Store,
+};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -295,5 +300,25 @@ impl Admin {
             .await
             .map_err(database("purging dead letters failed"))?;
         Ok(result.rows_affected())
+    }
+
+    /// Removes the completed instances of `process` and its delivered
+    /// commands that last changed more than `older_than` ago, in bounded
+    /// batches until none is left; returns how many of each.
+    pub async fn purge_completed(&self, process: &str, older_than: Duration) -> Result<Purged> {
+        const BATCH: usize = 5_000;
+        let store = self.backend.store();
+        let mut total = Purged::default();
+        loop {
+            let purged = store
+                .purge(process, &OwnedPartitions::all(), older_than, BATCH)
+                .await?;
+            total.instances += purged.instances;
+            total.delivered += purged.delivered;
+            let limit = BATCH as u64;
+            if purged.instances < limit && purged.delivered < limit {
+                return Ok(total);
+            }
+        }
     }
 }

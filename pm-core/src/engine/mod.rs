@@ -24,6 +24,7 @@ mod batch;
 mod deliver;
 mod metrics;
 mod ownership;
+mod retention;
 mod run;
 
 pub use batch::BatchCounts;
@@ -72,6 +73,12 @@ pub struct EngineOptions {
     /// without renewal; a worker that dies loses its partitions after this
     /// long. Renewed three times per lease.
     pub partition_lease: Duration,
+    /// How long completed instances (tombstones) and the ledger of
+    /// delivered commands are kept; the engine removes older ones in
+    /// bounded batches. `None` keeps them. A later event for a removed
+    /// instance finds none: a `start` event starts a new one, any other is
+    /// skipped.
+    pub retention: Option<Duration>,
 }
 
 impl Default for EngineOptions {
@@ -86,6 +93,7 @@ impl Default for EngineOptions {
             max_error_backoff: Duration::from_secs(10),
             partitions: 16,
             partition_lease: Duration::from_secs(10),
+            retention: Some(Duration::from_secs(30 * 24 * 3600)),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::batch::BatchInput;
 use super::ownership::Ownership;
+use super::retention::Retention;
 use super::{apply_batch, error_backoff, pause_unless_shutdown, ProcessMetrics, Shared};
 use crate::error::{Error, ErrorChain, Result};
 use crate::event::RecordedEvent;
@@ -58,6 +59,7 @@ where
         tracing::warn!(process = P::NAME, error = %ErrorChain(&error), "registering the process for tooling failed");
     }
     let mut ownership = Ownership::new(P::NAME, source.clone(), &shared.options);
+    let mut retention = Retention::new(shared.options.retention);
     let mut appended = shared.log.subscribe();
     let mut prefetched = None;
     // After a commit that failed, or whose outcome is unknown, the
@@ -97,6 +99,9 @@ where
             wait_for_work::<P, S, L>(&shared, &ownership, &mut shutdown, &mut appended).await;
             continue;
         }
+        retention
+            .run_if_due(&*shared.store, P::NAME, &ownership.partitions())
+            .await;
         appended.borrow_and_update();
         let round = run_round::<P, S, L>(
             &shared,

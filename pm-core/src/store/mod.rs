@@ -360,6 +360,15 @@ pub struct DeadLetter {
     pub error: String,
 }
 
+/// What one purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Completed instances (tombstones) removed.
+    pub instances: u64,
+    /// Rows of the ledger of delivered commands removed.
+    pub delivered: u64,
+}
+
 /// Counts of one process's rows, for progress reports and operators.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProcessStats {
@@ -529,6 +538,19 @@ pub trait Store: Send + Sync + 'static {
         ids: &[i64],
         release: Release,
     ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Removes up to `limit` completed instances of `process` in
+    /// `partitions`, and up to `limit` rows of its ledger of delivered
+    /// commands, that last changed more than `older_than` ago (on the
+    /// store's clock). A later event for a removed instance finds no
+    /// instance: a `start` event starts a new one, any other is skipped.
+    fn purge(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        older_than: Duration,
+        limit: usize,
+    ) -> impl Future<Output = Result<Purged>> + Send;
 
     /// Every parked item of up to `instances` released instances in
     /// `partitions` (items held behind them since included), and released

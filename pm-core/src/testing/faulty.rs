@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::process::Descriptor;
 use crate::store::{
     Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, Membership,
-    OutboxCommand, OwnedPartitions, ParkedEntry, PartitionLease, ProcessStats, Release,
+    OutboxCommand, OwnedPartitions, ParkedEntry, PartitionLease, ProcessStats, Purged, Release,
     ReleasedItem, Store, Worker,
 };
 
@@ -270,6 +270,18 @@ impl<S: Store> Store for FaultyStore<S> {
     ) -> Result<u64> {
         self.inner
             .release_instance(process, instance, release)
+            .await
+    }
+
+    async fn purge(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        older_than: Duration,
+        limit: usize,
+    ) -> Result<Purged> {
+        self.inner
+            .purge(process, partitions, older_than, limit)
             .await
     }
 

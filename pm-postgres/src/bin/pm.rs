@@ -8,6 +8,7 @@
 //! pm retry-dead-letters <process>   put them back in the outbox (--id to pick)
 //! pm purge-dead-letters <process>   delete them (--id to pick)
 //! pm repartition <process> --partitions N   spread its instances over N partitions
+//! pm purge-completed <process> --older-than 30d   remove old tombstones and delivered commands
 //! pm migrate                        apply the pm schema migrations
 //! ```
 
@@ -71,6 +72,14 @@ enum Command {
         /// The new partition count.
         #[arg(long)]
         partitions: u32,
+    },
+    /// Remove completed instances and delivered commands older than a period
+    /// (the engine does this too, with `EngineOptions::retention`).
+    PurgeCompleted {
+        process: String,
+        /// How old, e.g. `30d` or `12h`.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        older_than: std::time::Duration,
     },
     /// Apply the pm schema migrations.
     Migrate,
@@ -273,6 +282,19 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("repartitioning")?;
             println!("`{process}` now has {partitions} partitions; its workers take them up at their next heartbeat");
+        }
+        Command::PurgeCompleted {
+            process,
+            older_than,
+        } => {
+            let purged = admin
+                .purge_completed(&process, older_than)
+                .await
+                .context("removing old completed instances")?;
+            println!(
+                "removed {} completed instances and {} delivered commands of `{process}`",
+                purged.instances, purged.delivered
+            );
         }
         Command::Migrate => println!("the pm schema is up to date"),
     }

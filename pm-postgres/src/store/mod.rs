@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use pm_core::{
     Batch, Claim, DeadLetter, Descriptor, DueTimeout, FailedDelivery, InstanceRecord,
     InstanceStatus, Membership, OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent,
-    ParkedItem, PartitionLease, Position, ProcessStats, RecordedEvent, Release, ReleasedItem,
-    Result, Store, Worker,
+    ParkedItem, PartitionLease, Position, ProcessStats, Purged, RecordedEvent, Release,
+    ReleasedItem, Result, Store, Worker,
 };
 use sqlx::{PgPool, Row};
 use tokio::sync::watch;
@@ -27,6 +27,8 @@ const STATS: &str = include_str!("../../sql/store/stats.sql");
 const PARKED_EVENTS: &str = include_str!("../../sql/store/parked_events.sql");
 const REGISTER_PROCESS: &str = include_str!("../../sql/store/register_process.sql");
 const RELEASE_INSTANCE: &str = include_str!("../../sql/store/release_instance.sql");
+const PURGE_COMPLETED: &str = include_str!("../../sql/store/purge_completed.sql");
+const PURGE_DELIVERED: &str = include_str!("../../sql/store/purge_delivered.sql");
 const RELEASE_PARKED: &str = include_str!("../../sql/store/release_parked.sql");
 const RELEASED_ITEMS: &str = include_str!("../../sql/store/released_items.sql");
 
@@ -218,6 +220,40 @@ impl Store for PgStore {
             .await
             .map_err(database("releasing a parked instance failed"))?;
         Ok(result.rows_affected())
+    }
+
+    async fn purge(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        older_than: Duration,
+        limit: usize,
+    ) -> Result<Purged> {
+        let (count, owned) = timeout::partition_columns(partitions);
+        let millis = older_than.as_secs_f64() * 1000.0;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let instances = sqlx::query(PURGE_COMPLETED)
+            .bind(process)
+            .bind(count)
+            .bind(&owned)
+            .bind(limit)
+            .bind(millis)
+            .execute(&self.pool)
+            .await
+            .map_err(database("removing old completed instances failed"))?
+            .rows_affected();
+        let delivered = sqlx::query(PURGE_DELIVERED)
+            .bind(process)
+            .bind(limit)
+            .bind(millis)
+            .execute(&self.pool)
+            .await
+            .map_err(database("removing old delivered commands failed"))?
+            .rows_affected();
+        Ok(Purged {
+            instances,
+            delivered,
+        })
     }
 
     async fn release_parked(&self, process: &str, ids: &[i64], release: Release) -> Result<u64> {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, Fence, InstanceRecord, InstanceStatus,
     Membership, OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent, ParkedItem,
-    PartitionLease, ProcessStats, Release, ReleasedItem, Store, Worker,
+    PartitionLease, ProcessStats, Purged, Release, ReleasedItem, Store, Worker,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -102,6 +102,8 @@ struct ProcessData {
     partitions: Option<PartitionSet>,
     workers: BTreeMap<String, WorkerRow>,
     instances: HashMap<String, InstanceRecord>,
+    /// When each instance was last written (the store's clock).
+    changed_at: HashMap<String, DateTime<Utc>>,
     timeouts: HashMap<(String, String), DateTime<Utc>>,
     timeouts_by_due: BTreeSet<(DateTime<Utc>, String, String)>,
     outbox: outbox::Outbox,
@@ -477,7 +479,9 @@ impl Store for MemoryStore {
                     }
                 }
             }
+            let now = self.inner.clock.now();
             for write in batch.instances {
+                data.changed_at.insert(write.id.clone(), now);
                 data.instances.insert(
                     write.id.clone(),
                     InstanceRecord {
@@ -604,6 +608,44 @@ impl Store for MemoryStore {
             }
         }
         Ok(count)
+    }
+
+    async fn purge(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        older_than: Duration,
+        limit: usize,
+    ) -> Result<Purged> {
+        let cutoff = self.inner.clock.now()
+            - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
+        let mut processes = self.processes();
+        let Some(data) = processes.get_mut(process) else {
+            return Ok(Purged::default());
+        };
+        let doomed: Vec<String> = data
+            .instances
+            .values()
+            .filter(|record| {
+                record.status == InstanceStatus::Completed
+                    && data
+                        .changed_at
+                        .get(&record.id)
+                        .is_some_and(|changed| *changed < cutoff)
+                    && partitions.contains(&record.id)
+            })
+            .take(limit)
+            .map(|record| record.id.clone())
+            .collect();
+        for id in &doomed {
+            data.instances.remove(id);
+            data.changed_at.remove(id);
+        }
+        // The ledger of delivered commands is kept as ids only, in memory.
+        Ok(Purged {
+            instances: doomed.len() as u64,
+            delivered: 0,
+        })
     }
 
     async fn release_parked(&self, process: &str, ids: &[i64], release: Release) -> Result<u64> {
