@@ -40,7 +40,8 @@ pub struct InstanceView<S = Value> {
     pub version: i64,
     /// The state schema version the stored state was written with.
     pub schema_version: i32,
-    /// The last event applied to the instance.
+    /// The last event applied to the instance (or parked for it): a
+    /// replayed event at or before it is skipped.
     pub last_position: Position,
     /// When a commit last changed it (database clock).
     pub updated_at: DateTime<Utc>,
@@ -497,7 +498,7 @@ impl std::fmt::Display for InstanceView {
         writeln!(
             out,
             "instance `{}` of process `{}`: {}, version {}, state schema version {}, \
-             last applied event {}:{}, updated {}",
+             last applied position {}:{}, updated {}",
             OneLine(&self.id),
             self.process,
             self.status.as_str(),
