@@ -219,6 +219,53 @@ async fn stored_text_is_printed_on_one_bounded_line(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn status_says_when_the_dispatcher_makes_no_progress(pool: PgPool) {
+    seed(&pool).await;
+    sqlx::query(
+        "WITH command AS (
+             INSERT INTO pm.outbox (id, process, instance_id, ordering_key, command_type, payload,
+                                    created_at, attempts, last_error)
+             VALUES (gen_random_uuid(), 'booking', 'b-1', 'instance:b-1', 'ChargeCard', '{}',
+                     now() - interval '5 minutes', 3, E'gateway down\\n(503)')
+             RETURNING process, ordering_key, id
+         )
+         INSERT INTO pm.outbox_heads (process, ordering_key, command_id, available_at)
+         SELECT process, ordering_key, id, now() + interval '20 seconds' FROM command",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let url = url_of(&pool).await;
+    let (ok, stdout, stderr) = pm(&url, &["status"]);
+    assert!(ok, "{stderr}");
+    for expected in [
+        "delivery: 0 delivered in the last minute (0.00/s); the oldest pending command was issued 30",
+        "PROBLEM: 1 commands pending, none delivered in the last minute: the dispatcher makes no progress. \
+         The head waiting longest is ChargeCard ",
+        " of instance `b-1` (ordering key `instance:b-1`), issued 300 s ago, failed attempts: 3, \
+         next attempt in ",
+        "; last error: gateway down\\n(503)\n",
+    ] {
+        assert!(stdout.contains(expected), "no `{expected}` in:\n{stdout}");
+    }
+
+    sqlx::query(
+        "INSERT INTO pm.delivered (id, process, instance_id, command_type, created_at, attempts)
+         VALUES (gen_random_uuid(), 'booking', 'b-1', 'Reserve', now(), 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let (ok, stdout, stderr) = pm(&url, &["status"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("delivery: 1 delivered in the last minute (0.02/s)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("makes no progress"), "{stdout}");
+}
+
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
 async fn status_names_a_forgotten_prepared_transaction(pool: PgPool) {
     let limit: String = sqlx::query_scalar("SHOW max_prepared_transactions")
         .fetch_one(&pool)

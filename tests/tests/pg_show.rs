@@ -31,16 +31,19 @@ async fn run_a_task(backend: &PgBackend, gateway: &Recorder) -> (RunningEngine, 
     append(&log, "t-1", TaskEvent::Exploded).await;
     append(&log, "t-1", noted("t-1", "held")).await;
     let admin = Admin::new(backend.clone());
-    eventually("t-1 is parked with a command waiting for its retry", || async {
-        let view = admin.instance_json("task", "t-1").await.unwrap();
-        view.is_some_and(|view| {
-            view.status == InstanceStatus::Parked
-                && view.parked.len() == 2
-                && view.dead_letters.len() == 1
-                && view.pending.len() == 2
-                && view.pending[0].last_error.is_some()
-        })
-    })
+    eventually(
+        "t-1 is parked with a command waiting for its retry",
+        || async {
+            let view = admin.instance_json("task", "t-1").await.unwrap();
+            view.is_some_and(|view| {
+                view.status == InstanceStatus::Parked
+                    && view.parked.len() == 2
+                    && view.dead_letters.len() == 1
+                    && view.pending.len() == 2
+                    && view.pending[0].last_error.is_some()
+            })
+        },
+    )
     .await;
     let positions = log
         .read_stream("t-1")
@@ -174,7 +177,11 @@ async fn the_typed_view_decodes_the_state(pool: PgPool) {
         .await
         .unwrap()
         .is_none());
-    assert!(admin.instance_json("task", "nosuch").await.unwrap().is_none());
+    assert!(admin
+        .instance_json("task", "nosuch")
+        .await
+        .unwrap()
+        .is_none());
     assert!(admin.instance_json("other", "t-1").await.unwrap().is_none());
 
     // A state this build cannot read is an error naming the instance; the
@@ -183,10 +190,7 @@ async fn the_typed_view_decodes_the_state(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let error = admin
-        .instance::<Task>(&"t-1".to_owned())
-        .await
-        .unwrap_err();
+    let error = admin.instance::<Task>(&"t-1".to_owned()).await.unwrap_err();
     assert_eq!(
         error.to_string(),
         "the state of instance `t-1` of process `task` does not decode"
@@ -205,10 +209,7 @@ async fn the_typed_view_decodes_the_state(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let error = admin
-        .instance::<Task>(&"t-1".to_owned())
-        .await
-        .unwrap_err();
+    let error = admin.instance::<Task>(&"t-1".to_owned()).await.unwrap_err();
     assert!(
         std::error::Error::source(&error)
             .unwrap()
