@@ -1,13 +1,18 @@
 //! Operations for operators (what the `pm` binary calls): which processes
-//! run, on which workers and partitions, how far behind they are, what is
-//! parked and releasing it, and dead letters to retry or purge.
+//! run, on which workers and partitions, how far behind they are and how
+//! their commands go out, one instance in full, what is parked and releasing
+//! it, and dead letters to retry or purge.
+
+mod delivery;
+mod instance;
+mod one_line;
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
 use pm_core::{
-    DeadLetter, OwnedPartitions, ParkedEntry, Position, ProcessStats, Purged, Release, Result,
-    Store,
+    DeadLetter, OwnedPartitions, ParkedEntry, Position, ProcessManager, ProcessStats, Purged,
+    Release, Result, Store,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -15,7 +20,15 @@ use uuid::Uuid;
 use crate::error::database;
 use crate::{LogHorizon, PgBackend};
 
+pub use delivery::{DeliveryStatus, WaitingHead};
+pub use instance::{
+    DeliveredCommand, InstancePartition, InstanceView, PendingCommand, PendingTimeout,
+    DELIVERED_SHOWN,
+};
+pub use one_line::OneLine;
+
 const PROCESSES: &str = include_str!("../sql/admin/processes.sql");
+const PROCESS_NAMES: &str = include_str!("../sql/admin/process_names.sql");
 const PARTITIONS: &str = include_str!("../sql/admin/partitions.sql");
 const WORKERS: &str = include_str!("../sql/admin/workers.sql");
 const REPARTITION: &str = include_str!("../sql/admin/repartition.sql");
@@ -41,6 +54,8 @@ pub struct ProcessStatus {
     pub workers: Vec<WorkerStatus>,
     /// Row counts.
     pub stats: ProcessStats,
+    /// How its commands go out.
+    pub delivery: DeliveryStatus,
 }
 
 impl ProcessStatus {
@@ -181,11 +196,36 @@ impl Admin {
                 partitions: self.partitions(&name).await?,
                 workers: self.workers(&name).await?,
                 stats: self.backend.store().stats(&name).await?,
+                delivery: delivery::delivery(self.pool(), &name).await?,
                 source,
                 name,
             });
         }
         Ok(statuses)
+    }
+
+    /// The names of the processes that have run against this database.
+    pub async fn process_names(&self) -> Result<Vec<String>> {
+        sqlx::query_scalar(PROCESS_NAMES)
+            .fetch_all(self.pool())
+            .await
+            .map_err(database("listing processes failed"))
+    }
+
+    /// Instance `id` of process `P` with its state decoded as `P`, read in
+    /// one snapshot; `None` if it does not exist. A stored state that does
+    /// not decode (or migrate) is an error naming the instance.
+    pub async fn instance<P: ProcessManager>(&self, id: &P::Id) -> Result<Option<InstanceView<P>>> {
+        self.instance_json(P::NAME, &id.to_string())
+            .await?
+            .map(InstanceView::decode)
+            .transpose()
+    }
+
+    /// Instance `id` of `process` with its state as JSON (what `pm show`
+    /// prints), read in one snapshot; `None` if it does not exist.
+    pub async fn instance_json(&self, process: &str, id: &str) -> Result<Option<InstanceView>> {
+        instance::instance_json(self.pool(), process, id).await
     }
 
     /// The partitions of `process`, in order.

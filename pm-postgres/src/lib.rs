@@ -27,7 +27,11 @@ mod store;
 mod table;
 mod timeout;
 
-pub use admin::{Admin, PartitionStatus, ProcessStatus, Selection, WorkerStatus};
+pub use admin::{
+    Admin, DeliveredCommand, DeliveryStatus, InstancePartition, InstanceView, OneLine,
+    PartitionStatus, PendingCommand, PendingTimeout, ProcessStatus, Selection, WaitingHead,
+    WorkerStatus, DELIVERED_SHOWN,
+};
 pub use error::Error;
 pub use log::{LogHorizon, PgEventLog};
 pub use store::PgStore;

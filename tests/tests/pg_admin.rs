@@ -90,3 +90,55 @@ async fn the_horizon_names_the_transaction_holding_readers_back(pool: PgPool) {
         "{horizon:?}"
     );
 }
+
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn status_says_when_the_dispatcher_makes_no_progress(pool: PgPool) {
+    let backend = PgBackend::from_pool(pool.clone());
+    let (store, log, gateway) = (backend.store(), backend.log(), Recorder::default());
+    gateway.fail(
+        "opened stuck",
+        [DispatchError::Transient("gateway down\n(503)".into())],
+    );
+    // The engine's clock, which times commands and their retries, stands ten
+    // minutes back and still: the retry after the failure never comes due
+    // until the clock moves.
+    let clock = ManualClock::new(chrono::Utc::now() - chrono::Duration::minutes(10));
+    let engine = start_engine(&store, &log, clock.clone(), &gateway);
+    append(&log, "t-1", opened("stuck")).await;
+    let admin = Admin::new(backend.clone());
+    eventually("the command's first attempt failed", || async {
+        let delivery = &admin.processes().await.unwrap()[0].delivery;
+        delivery
+            .longest_waiting
+            .as_ref()
+            .is_some_and(|head| head.attempts == 1)
+    })
+    .await;
+    let delivery = admin.processes().await.unwrap()[0].delivery.clone();
+    assert!(delivery.stalled(), "{delivery:?}");
+    assert_eq!(delivery.delivered_last_minute, 0);
+    assert!(
+        delivery.oldest_pending_seconds.unwrap() > 500.0,
+        "{delivery:?}"
+    );
+    let head = delivery.longest_waiting.unwrap();
+    assert_eq!(head.instance, "t-1");
+    assert_eq!(head.ordering_key, "instance:t-1");
+    assert_eq!(head.command_type, "Notify");
+    assert!(!head.leased, "{head:?}");
+    assert_eq!(head.last_error.as_deref(), Some("gateway down\n(503)"));
+
+    // Once the retry comes due it goes out: progress again.
+    clock.advance(std::time::Duration::from_secs(1));
+    eventually("the retry is delivered", || async {
+        gateway.texts() == ["opened stuck"]
+    })
+    .await;
+    let delivery = admin.processes().await.unwrap()[0].delivery.clone();
+    assert!(!delivery.stalled(), "{delivery:?}");
+    assert_eq!(delivery.delivered_last_minute, 1);
+    assert!(delivery.rate_per_second() > 0.0);
+    assert_eq!(delivery.oldest_pending_seconds, None);
+    assert_eq!(delivery.longest_waiting, None);
+    engine.shutdown().await.unwrap();
+}

@@ -26,8 +26,9 @@ pub struct PgEventLog {
 }
 
 /// What holds readers back, for operators: readers see only transactions
-/// below `xmin`, which any open transaction on the server holds back.
-#[derive(Debug, Clone, PartialEq)]
+/// below `xmin`, which any open or prepared transaction on the server holds
+/// back.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct LogHorizon {
     /// The snapshot xmin: transactions below it are visible to readers.
     pub xmin: i64,
@@ -37,6 +38,14 @@ pub struct LogHorizon {
     pub oldest_pid: Option<i32>,
     /// How long the oldest open writing transaction has been open.
     pub oldest_transaction_seconds: Option<f64>,
+    /// The global id of the oldest prepared transaction (`PREPARE
+    /// TRANSACTION`), if any: it holds readers back until someone runs
+    /// `COMMIT PREPARED` or `ROLLBACK PREPARED` on it.
+    pub prepared_gid: Option<String>,
+    /// The database of that prepared transaction.
+    pub prepared_database: Option<String>,
+    /// How long ago it was prepared.
+    pub prepared_seconds: Option<f64>,
 }
 
 impl PgEventLog {
@@ -46,24 +55,10 @@ impl PgEventLog {
 
     /// What holds readers back right now.
     pub async fn horizon(&self) -> Result<LogHorizon> {
-        let row = sqlx::query(HORIZON)
+        sqlx::query_as(HORIZON)
             .fetch_one(&self.pool)
             .await
-            .map_err(database("reading the log horizon failed"))?;
-        Ok(LogHorizon {
-            xmin: row
-                .try_get("xmin")
-                .map_err(database("decoding the log horizon failed"))?,
-            newest_transaction: row
-                .try_get("newest_transaction")
-                .map_err(database("decoding the log horizon failed"))?,
-            oldest_pid: row
-                .try_get("oldest_pid")
-                .map_err(database("decoding the log horizon failed"))?,
-            oldest_transaction_seconds: row
-                .try_get("oldest_transaction_seconds")
-                .map_err(database("decoding the log horizon failed"))?,
-        })
+            .map_err(database("reading the log horizon failed"))
     }
 }
 
