@@ -27,6 +27,7 @@ mod progress;
 pub mod report;
 pub mod services;
 pub mod simulation;
+pub mod telemetry;
 
 pub use id::BookingId;
 pub use process::{BookingProcess, BookingProcessCommand, BookingTimeout, Stage};

@@ -25,6 +25,9 @@ struct Cli {
     mode: Option<Mode>,
     #[command(flatten)]
     run: RunArgs,
+    /// Record the engine's metrics and print them at the end.
+    #[arg(long, global = true)]
+    print_metrics: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +161,10 @@ async fn main() -> anyhow::Result<ExitCode> {
         .init();
 
     let cli = Cli::parse();
+    let metrics = cli
+        .print_metrics
+        .then(booking::telemetry::record_metrics)
+        .flatten();
     let mut config = Config::default();
     let report = match cli.mode {
         None => {
@@ -185,6 +192,9 @@ async fn main() -> anyhow::Result<ExitCode> {
             simulation::run_worker(&args.database_url, &config, stop_signal()?)
                 .await
                 .context("running a booking worker")?;
+            if let Some(metrics) = &metrics {
+                eprint!("{}", booking::telemetry::metrics_report(metrics));
+            }
             return Ok(ExitCode::SUCCESS);
         }
         Some(Mode::Drive(args)) => {
@@ -196,6 +206,9 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
     };
     print!("{report}");
+    if let Some(metrics) = &metrics {
+        print!("{}", booking::telemetry::metrics_report(metrics));
+    }
     Ok(if report.holds() {
         ExitCode::SUCCESS
     } else {

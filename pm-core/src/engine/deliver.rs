@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{error_backoff, pause_unless_shutdown, ProcessMetrics, Shared};
@@ -39,8 +40,12 @@ where
             now,
             limit: shared.options.claim_limit,
         };
+        let claiming = std::time::Instant::now();
         let claimed = match shared.store.claim_commands(P::NAME, claim).await {
-            Ok(claimed) => claimed,
+            Ok(claimed) => {
+                metrics.record_claim(claiming.elapsed());
+                claimed
+            }
             Err(error) => {
                 failures += 1;
                 tracing::error!(process = P::NAME, error = %ErrorChain(&error), "claiming commands failed; retrying");
@@ -99,7 +104,17 @@ where
         attempt: command.attempts + 1,
         issued_at: command.created_at,
     };
-    let outcome = dispatcher.dispatch(typed, meta).await;
+    let span = tracing::info_span!(
+        "pm.deliver",
+        "messaging.system" = "pm",
+        "messaging.operation.type" = "send",
+        "messaging.operation.name" = "deliver",
+        "messaging.destination.name" = %command.command_type,
+        "messaging.message.id" = %command.id,
+        "pm.process" = P::NAME,
+        "pm.attempt" = command.attempts + 1,
+    );
+    let outcome = dispatcher.dispatch(typed, meta).instrument(span).await;
     Delivery {
         command,
         outcome,
@@ -128,7 +143,12 @@ async fn settle_outcomes<P, S, L>(
     {
         let failed_attempts = command.attempts + 1;
         match outcome {
-            Ok(()) => delivered.push(command.id),
+            Ok(()) => delivered.push((
+                command.id,
+                command.command_type,
+                command.created_at,
+                ended_at,
+            )),
             Err(DispatchError::Transient(reason))
                 if shared.options.retry.may_retry(failed_attempts) =>
             {
@@ -164,8 +184,14 @@ async fn settle_outcomes<P, S, L>(
     if delivered.is_empty() {
         return;
     }
-    match shared.store.complete_commands(lease, &delivered).await {
-        Ok(()) => metrics.record_delivered(delivered.len()),
+    let ids: Vec<Uuid> = delivered.iter().map(|(id, ..)| *id).collect();
+    match shared.store.complete_commands(lease, &ids).await {
+        Ok(()) => {
+            for (_, command_type, issued, ended) in &delivered {
+                let latency = (*ended - *issued).to_std().unwrap_or_default();
+                metrics.record_delivered(command_type, latency);
+            }
+        }
         Err(error) => {
             tracing::error!(process = P::NAME, error = %ErrorChain(&error), "acknowledging delivered commands failed; they will be delivered again");
         }

@@ -1,12 +1,29 @@
-//! Counters of what each process has done, readable while the engine runs.
+//! Counters of what each process has done, readable while the engine runs
+//! ([`RunningEngine::metrics`](super::RunningEngine::metrics)) and emitted
+//! through the [`metrics`] facade, labelled by process (never by id), for
+//! whatever recorder the application installs:
+//!
+//! | metric | kind | labels |
+//! |---|---|---|
+//! | `pm_batches_total` | counter | `process` |
+//! | `pm_events_read_total`, `pm_events_handled_total`, `pm_events_skipped_total` | counter | `process` |
+//! | `pm_parked_total`, `pm_timeouts_fired_total` | counter | `process` |
+//! | `pm_commands_recorded_total`, `pm_commands_retried_total`, `pm_commands_dead_lettered_total` | counter | `process` |
+//! | `pm_commands_delivered_total` | counter | `process`, `command_type` |
+//! | `pm_delivery_latency_seconds` (issued to delivered, engine clock) | histogram | `process`, `command_type` |
+//! | `pm_batch_duration_seconds`, `pm_claim_duration_seconds` | histogram | `process` |
+//! | `pm_lag_seconds` (now minus the recording time of the last event handled) | gauge | `process` |
+//! | `pm_partitions_owned` | gauge | `process` |
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use super::batch::BatchCounts;
 
 /// Live counters of one process.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ProcessMetrics {
+    process: &'static str,
     batches: AtomicU64,
     events_read: AtomicU64,
     events_handled: AtomicU64,
@@ -45,8 +62,41 @@ pub struct MetricsSnapshot {
     pub commands_dead_lettered: u64,
 }
 
+fn count(value: usize) -> u64 {
+    u64::try_from(value).unwrap_or(u64::MAX)
+}
+
 impl ProcessMetrics {
-    pub(crate) fn record_batch(&self, counts: BatchCounts, commands: usize) {
+    pub(crate) fn new(process: &'static str) -> Self {
+        Self {
+            process,
+            batches: AtomicU64::new(0),
+            events_read: AtomicU64::new(0),
+            events_handled: AtomicU64::new(0),
+            events_skipped: AtomicU64::new(0),
+            parked: AtomicU64::new(0),
+            timeouts_fired: AtomicU64::new(0),
+            commands_recorded: AtomicU64::new(0),
+            commands_delivered: AtomicU64::new(0),
+            commands_retried: AtomicU64::new(0),
+            commands_dead_lettered: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn record_batch(&self, counts: BatchCounts, commands: usize, took: Duration) {
+        let process = self.process;
+        metrics::counter!("pm_batches_total", "process" => process).increment(1);
+        metrics::counter!("pm_events_handled_total", "process" => process)
+            .increment(counts.handled);
+        metrics::counter!("pm_events_skipped_total", "process" => process)
+            .increment(counts.skipped);
+        metrics::counter!("pm_parked_total", "process" => process).increment(counts.parked);
+        metrics::counter!("pm_timeouts_fired_total", "process" => process)
+            .increment(counts.timeouts_fired);
+        metrics::counter!("pm_commands_recorded_total", "process" => process)
+            .increment(count(commands));
+        metrics::histogram!("pm_batch_duration_seconds", "process" => process)
+            .record(took.as_secs_f64());
         self.batches.fetch_add(1, Ordering::Relaxed);
         self.events_handled
             .fetch_add(counts.handled, Ordering::Relaxed);
@@ -61,21 +111,45 @@ impl ProcessMetrics {
         );
     }
 
-    pub(crate) fn record_read(&self, count: usize) {
-        self.events_read
-            .fetch_add(u64::try_from(count).unwrap_or(u64::MAX), Ordering::Relaxed);
+    pub(crate) fn record_read(&self, events: usize) {
+        metrics::counter!("pm_events_read_total", "process" => self.process)
+            .increment(count(events));
+        self.events_read.fetch_add(count(events), Ordering::Relaxed);
     }
 
-    pub(crate) fn record_delivered(&self, count: usize) {
-        self.commands_delivered
-            .fetch_add(u64::try_from(count).unwrap_or(u64::MAX), Ordering::Relaxed);
+    /// How far behind the newest event handled was, in real time.
+    pub(crate) fn record_lag(&self, seconds: f64) {
+        metrics::gauge!("pm_lag_seconds", "process" => self.process).set(seconds.max(0.0));
+    }
+
+    pub(crate) fn record_partitions(&self, owned: usize) {
+        metrics::gauge!("pm_partitions_owned", "process" => self.process).set(owned as f64);
+    }
+
+    pub(crate) fn record_claim(&self, took: Duration) {
+        metrics::histogram!("pm_claim_duration_seconds", "process" => self.process)
+            .record(took.as_secs_f64());
+    }
+
+    /// One command delivered, `latency` after it was issued.
+    pub(crate) fn record_delivered(&self, command_type: &str, latency: Duration) {
+        let labels = [
+            ("process", self.process.to_owned()),
+            ("command_type", command_type.to_owned()),
+        ];
+        metrics::counter!("pm_commands_delivered_total", &labels).increment(1);
+        metrics::histogram!("pm_delivery_latency_seconds", &labels).record(latency.as_secs_f64());
+        self.commands_delivered.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn record_retried(&self) {
+        metrics::counter!("pm_commands_retried_total", "process" => self.process).increment(1);
         self.commands_retried.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn record_dead_lettered(&self) {
+        metrics::counter!("pm_commands_dead_lettered_total", "process" => self.process)
+            .increment(1);
         self.commands_dead_lettered.fetch_add(1, Ordering::Relaxed);
     }
 

@@ -221,9 +221,10 @@ impl<S: Store, L: EventSource> Engine<S, L> {
             .processes
             .iter()
             .find(|registration| registration.name == P::NAME)
-            .map_or_else(Arc::default, |registration| {
-                Arc::clone(&registration.metrics)
-            });
+            .map_or_else(
+                || Arc::new(ProcessMetrics::new(P::NAME)),
+                |registration| Arc::clone(&registration.metrics),
+            );
         let task_metrics = Arc::clone(&metrics);
         self.processes.push(Registration {
             name: P::NAME,

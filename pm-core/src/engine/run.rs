@@ -5,6 +5,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing::Instrument;
+
 use super::batch::BatchInput;
 use super::ownership::Ownership;
 use super::retention::Retention;
@@ -78,6 +80,7 @@ where
             };
             match step {
                 Ok(claimed) => {
+                    metrics.record_partitions(ownership.partitions().owned.len());
                     must_reload = false;
                     if claimed {
                         // A new partition may start further back.
@@ -170,6 +173,7 @@ where
     L: EventSource,
 {
     let now = shared.clock.now();
+    let started = std::time::Instant::now();
     let limit = shared.options.batch_size;
     let after = ownership.read_from();
     let read = match prefetched.take() {
@@ -228,11 +232,26 @@ where
         events: routed,
         due,
     };
-    let mut applied = apply_batch::<P>(shared.log.source_name(), now, input, loaded);
+    let newest = input.events.last().map(|(event, _)| event.recorded_at);
+    let span = tracing::info_span!(
+        "pm.batch",
+        "messaging.system" = "pm",
+        "messaging.operation.type" = "process",
+        "messaging.operation.name" = "batch",
+        "messaging.batch.message_count" = input.events.len(),
+        "pm.process" = P::NAME,
+        "pm.partitions" = partitions.owned.len(),
+        "pm.instances" = ids.len(),
+        "pm.timeouts" = input.due.len(),
+        "pm.commands" = tracing::field::Empty,
+    );
+    let mut applied =
+        span.in_scope(|| apply_batch::<P>(shared.log.source_name(), now, input, loaded));
+    span.record("pm.commands", applied.batch.commands.len());
     let fence = ownership.fence(read.end);
     applied.batch.fence = Some(fence.clone());
     let commands = applied.batch.commands.len();
-    let commit = shared.store.commit(applied.batch);
+    let commit = shared.store.commit(applied.batch).instrument(span);
     if full {
         // More is waiting: read the next batch while this one commits.
         let next = shared.log.read(read.end, families, limit);
@@ -246,7 +265,11 @@ where
         commit.await?;
     }
     ownership.advance(&fence);
-    metrics.record_batch(applied.counts, commands);
+    metrics.record_batch(applied.counts, commands, started.elapsed());
+    if let Some(recorded_at) = newest {
+        let lag = chrono::Utc::now() - recorded_at;
+        metrics.record_lag(lag.num_milliseconds() as f64 / 1000.0);
+    }
     Ok(Round::Worked)
 }
 

@@ -1,0 +1,115 @@
+//! The engine's metrics through the `metrics` facade: what it counts, and
+//! that no label carries an id (one test: it installs the process-wide
+//! recorder).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use metrics_util::MetricKind;
+use pm_core::prelude::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_reports_its_work_through_the_metrics_facade() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    recorder.install().unwrap();
+
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    gateway.fail("opened retried", [DispatchError::Transient("busy".into())]);
+    // On the system clock, so that the retry comes due.
+    let engine = Engine::new(store.clone(), log.clone())
+        .with_options(fast_options())
+        .register::<Task, _>(gateway.clone())
+        .start()
+        .unwrap();
+    append(&log, "t-1", opened("retried")).await;
+    append(&log, "t-2", opened("plain")).await;
+    append(&log, "n-1", noted("t-2", "a note")).await;
+    append(&log, "t-2", TaskEvent::Archived).await;
+    eventually("every command is delivered", || async {
+        gateway.texts().len() == 3
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+
+    let snapshot = snapshotter.snapshot().into_vec();
+    /// A metric's value, simplified: counter, gauge or number of samples.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Seen {
+        Counter(u64),
+        Gauge(f64),
+        Samples(usize),
+    }
+    let value = |name: &str| -> Vec<(Vec<(String, String)>, Seen)> {
+        snapshot
+            .iter()
+            .filter(|(key, _, _, _)| key.key().name() == name)
+            .map(|(key, _, _, value)| {
+                let labels = key
+                    .key()
+                    .labels()
+                    .map(|label| (label.key().to_owned(), label.value().to_owned()))
+                    .collect();
+                let seen = match value {
+                    DebugValue::Counter(count) => Seen::Counter(*count),
+                    DebugValue::Gauge(gauge) => Seen::Gauge(gauge.into_inner()),
+                    DebugValue::Histogram(samples) => Seen::Samples(samples.len()),
+                };
+                (labels, seen)
+            })
+            .collect()
+    };
+    let counter = |name: &str| -> u64 {
+        value(name)
+            .iter()
+            .map(|(_, value)| match value {
+                Seen::Counter(count) => *count,
+                other => panic!("{name} is not a counter: {other:?}"),
+            })
+            .sum()
+    };
+    assert_eq!(counter("pm_events_handled_total"), 3);
+    assert_eq!(counter("pm_events_skipped_total"), 1, "the archived event");
+    assert_eq!(counter("pm_commands_recorded_total"), 3);
+    assert_eq!(counter("pm_commands_retried_total"), 1);
+    assert_eq!(counter("pm_commands_delivered_total"), 3);
+    let delivered = value("pm_commands_delivered_total");
+    assert!(delivered.iter().all(|(labels, _)| labels
+        == &[
+            ("process".to_owned(), "task".to_owned()),
+            ("command_type".to_owned(), "Notify".to_owned())
+        ]));
+    let latencies = value("pm_delivery_latency_seconds");
+    let samples: usize = latencies
+        .iter()
+        .map(|(_, value)| match value {
+            Seen::Samples(samples) => *samples,
+            other => panic!("not a histogram: {other:?}"),
+        })
+        .sum();
+    assert_eq!(samples, 3);
+    assert!(!value("pm_claim_duration_seconds").is_empty());
+    assert!(!value("pm_batch_duration_seconds").is_empty());
+    assert_eq!(value("pm_partitions_owned")[0].1, Seen::Gauge(16.0));
+
+    // Labels name processes and command types, never instances or ids.
+    let label_keys: BTreeSet<String> = snapshot
+        .iter()
+        .flat_map(|(key, _, _, _)| {
+            key.key()
+                .labels()
+                .map(|label| label.key().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        label_keys,
+        BTreeSet::from(["command_type".to_owned(), "process".to_owned()])
+    );
+    assert!(snapshot.iter().all(
+        |(key, _, _, _)| key.kind() == MetricKind::Gauge || key.key().name().starts_with("pm_")
+    ));
+}
