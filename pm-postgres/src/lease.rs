@@ -20,7 +20,6 @@ const CLAIM: &str = include_str!("../sql/partition/claim.sql");
 const RENEW: &str = include_str!("../sql/partition/renew.sql");
 const RELEASE: &str = include_str!("../sql/partition/release.sql");
 const LEAVE: &str = include_str!("../sql/partition/leave.sql");
-const FENCE: &str = include_str!("../sql/partition/fence.sql");
 const FENCE_STATE: &str = include_str!("../sql/partition/fence_state.sql");
 
 /// A partition row as the claim and renew statements return it.
@@ -212,16 +211,11 @@ pub(crate) async fn leave(pool: &PgPool, process: &str, worker: &str) -> Result<
     Ok(())
 }
 
-/// Runs the fence inside the batch transaction; on a refusal, says which
-/// partition failed and why (the caller rolls back).
-pub(crate) async fn fence(
-    tx: &mut Transaction<'_, Postgres>,
-    process: &str,
-    fence: &Fence,
-) -> Result<()> {
-    let count = fence.partitions.len();
-    let mut columns = FenceColumns::with_capacity(count);
-    for fenced in &fence.partitions {
+/// The fence as the commit statement's columns.
+pub(crate) fn fence_columns(fence: Option<&Fence>) -> FenceColumns {
+    let partitions = fence.map_or(&[][..], |fence| &fence.partitions[..]);
+    let mut columns = FenceColumns::with_capacity(partitions.len());
+    for fenced in partitions {
         columns
             .partitions
             .push(i32::try_from(fenced.partition).unwrap_or(i32::MAX));
@@ -231,28 +225,22 @@ pub(crate) async fn fence(
         columns.to_tx.push(fenced.to.transaction);
         columns.to_position.push(fenced.to.sequence);
     }
-    let moved: Vec<i32> = sqlx::query_scalar(FENCE)
+    columns
+}
+
+/// Why a commit's fence was refused: reads the fenced partitions again
+/// and says which failed and how.
+pub(crate) async fn refusal_of(pool: &PgPool, process: &str, fence: &Fence) -> Error {
+    let partitions = fence_columns(Some(fence)).partitions;
+    let found: std::result::Result<Vec<FenceState>, _> = sqlx::query_as(FENCE_STATE)
         .bind(process)
-        .bind(&fence.worker)
-        .bind(&columns.partitions)
-        .bind(&columns.epochs)
-        .bind(&columns.from_tx)
-        .bind(&columns.from_position)
-        .bind(&columns.to_tx)
-        .bind(&columns.to_position)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(database("checking the partitions' fence failed"))?;
-    if moved.len() == count {
-        return Ok(());
+        .bind(&partitions)
+        .fetch_all(pool)
+        .await;
+    match found {
+        Ok(found) => refusal(process, fence, &found),
+        Err(source) => database("reading a refused fence failed")(source),
     }
-    let found: Vec<FenceState> = sqlx::query_as(FENCE_STATE)
-        .bind(process)
-        .bind(&columns.partitions)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(database("reading a refused fence failed"))?;
-    Err(refusal(process, fence, &found))
 }
 
 /// The error for the first fenced partition that does not hold.
@@ -303,14 +291,14 @@ fn sorted(rows: Vec<LeaseRow>) -> Vec<PartitionLease> {
     leases
 }
 
-/// One array per column of the fence statement.
-struct FenceColumns {
-    partitions: Vec<i32>,
-    epochs: Vec<i64>,
-    from_tx: Vec<i64>,
-    from_position: Vec<i64>,
-    to_tx: Vec<i64>,
-    to_position: Vec<i64>,
+/// One array per column of the fence.
+pub(crate) struct FenceColumns {
+    pub(crate) partitions: Vec<i32>,
+    pub(crate) epochs: Vec<i64>,
+    pub(crate) from_tx: Vec<i64>,
+    pub(crate) from_position: Vec<i64>,
+    pub(crate) to_tx: Vec<i64>,
+    pub(crate) to_position: Vec<i64>,
 }
 
 impl FenceColumns {

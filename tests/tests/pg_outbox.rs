@@ -65,9 +65,13 @@ async fn g3_commands_recorded_during_acknowledgements_are_delivered_in_order(poo
     assert_eq!((pending, heads), (0, 0));
 }
 
-/// The statements a batch commit records commands with.
-const INSERT_OUTBOX: &str = include_str!("../../pm-postgres/sql/store/insert_outbox.sql");
-const INSERT_HEADS: &str = include_str!("../../pm-postgres/sql/store/insert_heads.sql");
+/// A batch commit recording one command, `$1` of key `key:k` created at
+/// `$2`, with nothing else: the statement the engine commits with.
+const RECORD_ONE: &str = "SELECT pm.commit_batch('race', '', '{}', '{}', '{}', '{}', '{}', '{}',
+    '{}', '{}', '{}', '{}', '{}', '{}', '{}',
+    ARRAY[$1::uuid], ARRAY['i-1'], ARRAY['key:k'], ARRAY['Record'], ARRAY['{\"n\": 2}'::jsonb],
+    ARRAY[$2::timestamptz],
+    '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}')";
 
 /// Built by hand: a batch records the next command of key K (not yet
 /// committed) while K's head is being acknowledged. The acknowledgement must
@@ -106,22 +110,9 @@ async fn g3_a_command_recorded_while_its_key_is_acknowledged_keeps_a_head(pool: 
     // A batch records command 2 of key k and is not committed yet.
     let mut batch = pool.begin().await.unwrap();
     let second = command(2);
-    sqlx::query(INSERT_OUTBOX)
-        .bind("race")
-        .bind(vec![second.id])
-        .bind(vec![second.instance.as_str()])
-        .bind(vec![second.ordering_key.as_str()])
-        .bind(vec![second.command_type.as_str()])
-        .bind(vec![&second.payload])
-        .bind(vec![second.created_at])
-        .execute(&mut *batch)
-        .await
-        .unwrap();
-    sqlx::query(INSERT_HEADS)
-        .bind("race")
-        .bind(vec![second.id])
-        .bind(vec![second.ordering_key.as_str()])
-        .bind(vec![second.created_at])
+    sqlx::query(RECORD_ONE)
+        .bind(second.id)
+        .bind(second.created_at)
         .execute(&mut *batch)
         .await
         .unwrap();

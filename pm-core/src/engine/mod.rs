@@ -26,6 +26,7 @@ mod metrics;
 mod ownership;
 mod retention;
 mod run;
+mod sweeps;
 
 pub use batch::BatchCounts;
 pub use metrics::{MetricsSnapshot, ProcessMetrics};

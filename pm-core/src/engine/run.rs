@@ -5,17 +5,20 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use tracing::Instrument;
 
 use super::batch::BatchInput;
 use super::ownership::Ownership;
 use super::retention::Retention;
+use super::sweeps::Sweeps;
 use super::{apply_batch, error_backoff, pause_unless_shutdown, ProcessMetrics, Shared};
 use crate::error::{Error, ErrorChain, Result};
 use crate::event::RecordedEvent;
 use crate::log::{EventSource, Position, ReadBatch};
 use crate::process::{ProcessManager, Routed};
-use crate::store::{Batch, Store};
+use crate::store::{Batch, DueTimeout, OwnedPartitions, Store};
 
 /// How many released instances one batch replays at most.
 const RELEASED_INSTANCES_PER_BATCH: usize = 100;
@@ -62,6 +65,7 @@ where
     }
     let mut ownership = Ownership::new(P::NAME, source.clone(), &shared.options);
     let mut retention = Retention::new(shared.options.retention);
+    let mut sweeps = Sweeps::new(shared.options.poll_interval);
     let mut appended = shared.log.subscribe();
     let mut prefetched = None;
     // After a commit that failed, or whose outcome is unknown, the
@@ -81,6 +85,9 @@ where
             match step {
                 Ok(claimed) => {
                     metrics.record_partitions(ownership.partitions().owned.len());
+                    if claimed || must_reload {
+                        sweeps.forget();
+                    }
                     must_reload = false;
                     if claimed {
                         // A new partition may start further back.
@@ -99,7 +106,14 @@ where
             }
         }
         if !ownership.holds_any() {
-            wait_for_work::<P, S, L>(&shared, &ownership, &mut shutdown, &mut appended).await;
+            wait_for_work::<P, S, L>(
+                &shared,
+                &ownership,
+                &mut sweeps,
+                &mut shutdown,
+                &mut appended,
+            )
+            .await;
             continue;
         }
         retention
@@ -111,6 +125,7 @@ where
             &metrics,
             &families,
             &mut ownership,
+            &mut sweeps,
             &mut prefetched,
         );
         match round.await {
@@ -121,8 +136,14 @@ where
                     // Their wake-up was sent already; look again shortly.
                     pause_unless_shutdown(&mut shutdown, HELD_BACK_RETRY).await;
                 } else {
-                    wait_for_work::<P, S, L>(&shared, &ownership, &mut shutdown, &mut appended)
-                        .await;
+                    wait_for_work::<P, S, L>(
+                        &shared,
+                        &ownership,
+                        &mut sweeps,
+                        &mut shutdown,
+                        &mut appended,
+                    )
+                    .await;
                 }
             }
             Err(error) => {
@@ -165,6 +186,7 @@ async fn run_round<P, S, L>(
     metrics: &ProcessMetrics,
     families: &[&'static str],
     ownership: &mut Ownership,
+    sweeps: &mut Sweeps,
     prefetched: &mut Option<Prefetched>,
 ) -> Result<Round>
 where
@@ -181,14 +203,17 @@ where
         _ => shared.log.read(after, families, limit).await?,
     };
     let partitions = ownership.partitions();
-    let due = shared
-        .store
-        .due_timeouts(P::NAME, &partitions, now, limit)
-        .await?;
-    let released = shared
-        .store
-        .released_items(P::NAME, &partitions, RELEASED_INSTANCES_PER_BATCH)
-        .await?;
+    let due = due_timeouts::<P, S, L>(shared, &partitions, sweeps, now, limit).await?;
+    let released = if sweeps.release_check_due() {
+        let released = shared
+            .store
+            .released_items(P::NAME, &partitions, RELEASED_INSTANCES_PER_BATCH)
+            .await?;
+        sweeps.release_checked(!released.is_empty());
+        released
+    } else {
+        Vec::new()
+    };
     let full = read.events.len() >= limit;
     metrics.record_read(read.events.len());
     let routed: Vec<(RecordedEvent, Routed<P>)> = read
@@ -251,6 +276,12 @@ where
     let fence = ownership.fence(read.end);
     applied.batch.fence = Some(fence.clone());
     let commands = applied.batch.commands.len();
+    let earliest_scheduled = applied
+        .batch
+        .timeouts
+        .iter()
+        .filter_map(|timeout| timeout.due_at)
+        .min();
     let commit = shared.store.commit(applied.batch).instrument(span);
     if full {
         // More is waiting: read the next batch while this one commits.
@@ -265,12 +296,43 @@ where
         commit.await?;
     }
     ownership.advance(&fence);
+    if let Some(at) = earliest_scheduled {
+        sweeps.timeout_scheduled(at);
+    }
     metrics.record_batch(applied.counts, commands, started.elapsed());
     if let Some(recorded_at) = newest {
         let lag = chrono::Utc::now() - recorded_at;
         metrics.record_lag(lag.num_milliseconds() as f64 / 1000.0);
     }
     Ok(Round::Worked)
+}
+
+/// The timeouts due at `now`, asking the store only when one may be.
+async fn due_timeouts<P, S, L>(
+    shared: &Shared<S, L>,
+    partitions: &OwnedPartitions,
+    sweeps: &mut Sweeps,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<DueTimeout>>
+where
+    P: ProcessManager,
+    S: Store,
+    L: EventSource,
+{
+    if sweeps.timeouts_unknown() {
+        let earliest = shared.store.next_timeout_at(P::NAME, partitions).await?;
+        sweeps.timeouts_found(earliest);
+    }
+    if !sweeps.timeouts_may_be_due(now) {
+        return Ok(Vec::new());
+    }
+    let due = shared
+        .store
+        .due_timeouts(P::NAME, partitions, now, limit)
+        .await?;
+    sweeps.timeouts_taken();
+    Ok(due)
 }
 
 /// The id that places an event in a partition: its instance's, or its
@@ -305,6 +367,7 @@ pub(crate) fn instances_to_load<'a, P: ProcessManager>(
 async fn wait_for_work<P, S, L>(
     shared: &Shared<S, L>,
     ownership: &Ownership,
+    sweeps: &mut Sweeps,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
     appended: &mut tokio::sync::watch::Receiver<u64>,
 ) where
@@ -315,7 +378,10 @@ async fn wait_for_work<P, S, L>(
     let next_due = if ownership.holds_any() {
         let partitions = ownership.partitions();
         match shared.store.next_timeout_at(P::NAME, &partitions).await {
-            Ok(next_due) => next_due,
+            Ok(next_due) => {
+                sweeps.timeouts_found(next_due);
+                next_due
+            }
             Err(error) => {
                 tracing::warn!(process = P::NAME, error = %ErrorChain(&error), "reading the next timeout failed");
                 None

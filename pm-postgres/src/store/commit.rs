@@ -1,251 +1,205 @@
-//! One batch, one transaction: instances (version-checked), outbox
-//! commands, timeouts, parked events and the checkpoint, each written with
-//! one set-based statement.
+//! One batch, one statement: `pm.commit_batch` (defined in the migrations)
+//! writes instances (version-checked), outbox commands, timeouts, parked
+//! items and the fenced checkpoints in one round trip and one implicit
+//! transaction. A refused fence or a stale instance raises its own SQLSTATE
+//! and rolls everything back.
 
 use chrono::{DateTime, Utc};
-use pm_core::{Batch, Error, ParkedItem, Result, TimeoutWrite};
+use pm_core::{Batch, Error, ParkedItem, Result};
 use serde_json::Value;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::error::database;
+use crate::lease::{fence_columns, refusal_of};
 
-const UPSERT_INSTANCES: &str = include_str!("../../sql/store/upsert_instances.sql");
-const INSERT_OUTBOX: &str = include_str!("../../sql/store/insert_outbox.sql");
-const INSERT_HEADS: &str = include_str!("../../sql/store/insert_heads.sql");
-const UPSERT_TIMEOUTS: &str = include_str!("../../sql/store/upsert_timeouts.sql");
-const DELETE_TIMEOUTS: &str = include_str!("../../sql/store/delete_timeouts.sql");
-const INSERT_PARKED: &str = include_str!("../../sql/store/insert_parked.sql");
-const NOTIFY_OUTBOX: &str = include_str!("../../sql/store/notify_outbox.sql");
-const DELETE_REPLAYED: &str = include_str!("../../sql/store/delete_replayed.sql");
+const COMMIT_BATCH: &str = include_str!("../../sql/store/commit_batch.sql");
 
-/// Commits `batch` atomically: the fence first, then the writes; a refused
-/// fence or a stale instance rolls everything back.
+/// The SQLSTATE `pm.commit_batch` raises when the fence does not hold.
+const FENCE_REFUSED: &str = "PMF01";
+/// The SQLSTATE `pm.commit_batch` raises for a stale instance; its detail
+/// is the instance id.
+const STALE_INSTANCE: &str = "PMS01";
+
+/// Commits `batch` atomically, or not at all.
 pub(super) async fn commit(pool: &PgPool, batch: Batch) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let process = batch.process.as_str();
-    let mut tx = pool
-        .begin()
-        .await
-        .map_err(database("starting a batch transaction failed"))?;
-    if let Some(fence) = &batch.fence {
-        crate::lease::fence(&mut tx, process, fence).await?;
-    }
-    write_instances(&mut tx, &batch).await?;
-    write_commands(&mut tx, &batch).await?;
-    write_timeouts(&mut tx, process, &batch.timeouts).await?;
-    if !batch.replayed.is_empty() {
-        sqlx::query(DELETE_REPLAYED)
-            .bind(process)
-            .bind(&batch.replayed)
-            .execute(&mut *tx)
-            .await
-            .map_err(database("removing replayed parked items failed"))?;
-    }
-    write_parked(&mut tx, &batch).await?;
-    tx.commit().await.map_err(|source| Error::Backend {
-        context: format!("commit of a batch of process `{process}` failed"),
-        source: Box::new(source),
-    })
-}
-
-async fn write_instances(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result<()> {
-    if batch.instances.is_empty() {
-        return Ok(());
-    }
-    let count = batch.instances.len();
-    let mut ids = Vec::with_capacity(count);
-    let mut states = Vec::with_capacity(count);
-    let mut versions = Vec::with_capacity(count);
-    let mut statuses = Vec::with_capacity(count);
-    let mut schema_versions = Vec::with_capacity(count);
-    let mut last_tx = Vec::with_capacity(count);
-    let mut last_positions = Vec::with_capacity(count);
-    for write in &batch.instances {
-        ids.push(write.id.as_str());
-        states.push(&write.state);
-        versions.push(write.expected_version);
-        statuses.push(write.status.as_str());
-        schema_versions.push(write.schema_version);
-        last_tx.push(write.last_position.transaction);
-        last_positions.push(write.last_position.sequence);
-    }
-    let written: Vec<String> = sqlx::query_scalar(UPSERT_INSTANCES)
+    let fence = fence_columns(batch.fence.as_ref());
+    let instances = InstanceColumns::of(&batch);
+    let commands = CommandColumns::of(&batch);
+    let timeouts = TimeoutColumns::of(&batch);
+    let parked = ParkedColumns::of(&batch);
+    let worker = batch
+        .fence
+        .as_ref()
+        .map_or("", |fence| fence.worker.as_str());
+    let result = sqlx::query(COMMIT_BATCH)
         .bind(&batch.process)
-        .bind(&ids)
-        .bind(&states)
-        .bind(&versions)
-        .bind(&statuses)
-        .bind(&schema_versions)
-        .bind(&last_tx)
-        .bind(&last_positions)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(database("writing instances failed"))?;
-    if written.len() == count {
-        return Ok(());
+        .bind(worker)
+        .bind(&fence.partitions)
+        .bind(&fence.epochs)
+        .bind(&fence.from_tx)
+        .bind(&fence.from_position)
+        .bind(&fence.to_tx)
+        .bind(&fence.to_position)
+        .bind(&instances.ids)
+        .bind(&instances.states)
+        .bind(&instances.versions)
+        .bind(&instances.statuses)
+        .bind(&instances.schema_versions)
+        .bind(&instances.last_tx)
+        .bind(&instances.last_positions)
+        .bind(&commands.ids)
+        .bind(&commands.instances)
+        .bind(&commands.keys)
+        .bind(&commands.types)
+        .bind(&commands.payloads)
+        .bind(&commands.created)
+        .bind(&timeouts.instances)
+        .bind(&timeouts.kinds)
+        .bind(&timeouts.due)
+        .bind(&batch.replayed)
+        .bind(&parked.instances)
+        .bind(&parked.errors)
+        .bind(&parked.transactions)
+        .bind(&parked.positions)
+        .bind(&parked.streams)
+        .bind(&parked.versions)
+        .bind(&parked.types)
+        .bind(&parked.payloads)
+        .bind(&parked.recorded)
+        .bind(&parked.kinds)
+        .bind(&parked.due)
+        .execute(pool)
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(source) => Err(commit_error(pool, &batch, source).await),
     }
-    let stale = batch
-        .instances
-        .iter()
-        .find(|write| !written.contains(&write.id))
-        .map_or((String::new(), 0), |write| {
-            (write.id.clone(), write.expected_version)
-        });
-    Err(Error::StaleInstance {
-        process: batch.process.clone(),
-        instance: stale.0,
-        expected: stale.1,
-    })
 }
 
-async fn write_commands(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result<()> {
-    if batch.commands.is_empty() {
-        return Ok(());
-    }
-    let count = batch.commands.len();
-    let mut ids: Vec<Uuid> = Vec::with_capacity(count);
-    let mut instances = Vec::with_capacity(count);
-    let mut keys = Vec::with_capacity(count);
-    let mut types = Vec::with_capacity(count);
-    let mut payloads: Vec<&Value> = Vec::with_capacity(count);
-    let mut created: Vec<DateTime<Utc>> = Vec::with_capacity(count);
-    for command in &batch.commands {
-        ids.push(command.id);
-        instances.push(command.instance.as_str());
-        keys.push(command.ordering_key.as_str());
-        types.push(command.command_type.as_str());
-        payloads.push(&command.payload);
-        created.push(command.created_at);
-    }
-    sqlx::query(INSERT_OUTBOX)
-        .bind(&batch.process)
-        .bind(&ids)
-        .bind(&instances)
-        .bind(&keys)
-        .bind(&types)
-        .bind(&payloads)
-        .bind(&created)
-        .execute(&mut **tx)
-        .await
-        .map_err(database("recording commands in the outbox failed"))?;
-    sqlx::query(INSERT_HEADS)
-        .bind(&batch.process)
-        .bind(&ids)
-        .bind(&keys)
-        .bind(&created)
-        .execute(&mut **tx)
-        .await
-        .map_err(database("queueing commands for delivery failed"))?;
-    sqlx::query(NOTIFY_OUTBOX)
-        .execute(&mut **tx)
-        .await
-        .map_err(database("notifying dispatchers failed"))?;
-    Ok(())
-}
-
-async fn write_timeouts(
-    tx: &mut Transaction<'_, Postgres>,
-    process: &str,
-    timeouts: &[TimeoutWrite],
-) -> Result<()> {
-    let (scheduled, dropped): (Vec<&TimeoutWrite>, Vec<&TimeoutWrite>) = timeouts
-        .iter()
-        .partition(|timeout| timeout.due_at.is_some());
-    if !scheduled.is_empty() {
-        let instances: Vec<&str> = scheduled
-            .iter()
-            .map(|timeout| timeout.instance.as_str())
-            .collect();
-        let kinds: Vec<&str> = scheduled
-            .iter()
-            .map(|timeout| timeout.kind.as_str())
-            .collect();
-        let due: Vec<DateTime<Utc>> = scheduled
-            .iter()
-            .filter_map(|timeout| timeout.due_at)
-            .collect();
-        sqlx::query(UPSERT_TIMEOUTS)
-            .bind(process)
-            .bind(&instances)
-            .bind(&kinds)
-            .bind(&due)
-            .execute(&mut **tx)
-            .await
-            .map_err(database("scheduling timeouts failed"))?;
-    }
-    if !dropped.is_empty() {
-        let instances: Vec<&str> = dropped
-            .iter()
-            .map(|timeout| timeout.instance.as_str())
-            .collect();
-        let kinds: Vec<&str> = dropped
-            .iter()
-            .map(|timeout| timeout.kind.as_str())
-            .collect();
-        sqlx::query(DELETE_TIMEOUTS)
-            .bind(process)
-            .bind(&instances)
-            .bind(&kinds)
-            .execute(&mut **tx)
-            .await
-            .map_err(database("dropping timeouts failed"))?;
-    }
-    Ok(())
-}
-
-async fn write_parked(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result<()> {
-    if batch.parked.is_empty() {
-        return Ok(());
-    }
-    let mut columns = ParkedColumns::default();
-    for parked in &batch.parked {
-        columns.instances.push(parked.instance.as_deref());
-        columns.errors.push(parked.error.as_deref());
-        match &parked.item {
-            ParkedItem::Event(event) => {
-                columns.transactions.push(Some(event.position.transaction));
-                columns.positions.push(Some(event.position.sequence));
-                columns.streams.push(Some(event.stream_id.as_str()));
-                columns.versions.push(Some(event.stream_version));
-                columns.types.push(Some(event.event_type.as_str()));
-                columns.payloads.push(Some(&event.payload));
-                columns.recorded.push(Some(event.recorded_at));
-                columns.kinds.push(None);
-                columns.due.push(None);
-            }
-            ParkedItem::Timeout { kind, due_at } => {
-                columns.transactions.push(None);
-                columns.positions.push(None);
-                columns.streams.push(None);
-                columns.versions.push(None);
-                columns.types.push(None);
-                columns.payloads.push(None);
-                columns.recorded.push(None);
-                columns.kinds.push(Some(kind.as_str()));
-                columns.due.push(Some(*due_at));
+/// The error for a failed commit: a refusal by one of the checks, or the
+/// database's own.
+async fn commit_error(pool: &PgPool, batch: &Batch, source: sqlx::Error) -> Error {
+    let (code, detail) = match &source {
+        sqlx::Error::Database(error) => (
+            error.code().map(|code| code.into_owned()),
+            error
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .and_then(|error| error.detail().map(str::to_owned)),
+        ),
+        _ => (None, None),
+    };
+    match (code.as_deref(), &batch.fence) {
+        (Some(FENCE_REFUSED), Some(fence)) => refusal_of(pool, &batch.process, fence).await,
+        (Some(STALE_INSTANCE), _) => {
+            let instance = detail.unwrap_or_default();
+            let expected = batch
+                .instances
+                .iter()
+                .find(|write| write.id == instance)
+                .map_or(0, |write| write.expected_version);
+            Error::StaleInstance {
+                process: batch.process.clone(),
+                instance,
+                expected,
             }
         }
+        _ => Error::Backend {
+            context: format!("commit of a batch of process `{}` failed", batch.process),
+            source: Box::new(source),
+        },
     }
-    sqlx::query(INSERT_PARKED)
-        .bind(&batch.process)
-        .bind(&columns.instances)
-        .bind(&columns.errors)
-        .bind(&columns.transactions)
-        .bind(&columns.positions)
-        .bind(&columns.streams)
-        .bind(&columns.versions)
-        .bind(&columns.types)
-        .bind(&columns.payloads)
-        .bind(&columns.recorded)
-        .bind(&columns.kinds)
-        .bind(&columns.due)
-        .execute(&mut **tx)
-        .await
-        .map_err(database("parking events failed"))?;
-    Ok(())
+}
+
+/// One array per instance column.
+struct InstanceColumns<'a> {
+    ids: Vec<&'a str>,
+    states: Vec<&'a Value>,
+    versions: Vec<i64>,
+    statuses: Vec<&'static str>,
+    schema_versions: Vec<i32>,
+    last_tx: Vec<i64>,
+    last_positions: Vec<i64>,
+}
+
+impl<'a> InstanceColumns<'a> {
+    fn of(batch: &'a Batch) -> Self {
+        let writes = &batch.instances;
+        Self {
+            ids: writes.iter().map(|write| write.id.as_str()).collect(),
+            states: writes.iter().map(|write| &write.state).collect(),
+            versions: writes.iter().map(|write| write.expected_version).collect(),
+            statuses: writes.iter().map(|write| write.status.as_str()).collect(),
+            schema_versions: writes.iter().map(|write| write.schema_version).collect(),
+            last_tx: writes
+                .iter()
+                .map(|write| write.last_position.transaction)
+                .collect(),
+            last_positions: writes
+                .iter()
+                .map(|write| write.last_position.sequence)
+                .collect(),
+        }
+    }
+}
+
+/// One array per command column.
+struct CommandColumns<'a> {
+    ids: Vec<Uuid>,
+    instances: Vec<&'a str>,
+    keys: Vec<&'a str>,
+    types: Vec<&'a str>,
+    payloads: Vec<&'a Value>,
+    created: Vec<DateTime<Utc>>,
+}
+
+impl<'a> CommandColumns<'a> {
+    fn of(batch: &'a Batch) -> Self {
+        let commands = &batch.commands;
+        Self {
+            ids: commands.iter().map(|command| command.id).collect(),
+            instances: commands
+                .iter()
+                .map(|command| command.instance.as_str())
+                .collect(),
+            keys: commands
+                .iter()
+                .map(|command| command.ordering_key.as_str())
+                .collect(),
+            types: commands
+                .iter()
+                .map(|command| command.command_type.as_str())
+                .collect(),
+            payloads: commands.iter().map(|command| &command.payload).collect(),
+            created: commands.iter().map(|command| command.created_at).collect(),
+        }
+    }
+}
+
+/// One array per timeout column; no due time drops the timeout.
+struct TimeoutColumns<'a> {
+    instances: Vec<&'a str>,
+    kinds: Vec<&'a str>,
+    due: Vec<Option<DateTime<Utc>>>,
+}
+
+impl<'a> TimeoutColumns<'a> {
+    fn of(batch: &'a Batch) -> Self {
+        let timeouts = &batch.timeouts;
+        Self {
+            instances: timeouts
+                .iter()
+                .map(|timeout| timeout.instance.as_str())
+                .collect(),
+            kinds: timeouts
+                .iter()
+                .map(|timeout| timeout.kind.as_str())
+                .collect(),
+            due: timeouts.iter().map(|timeout| timeout.due_at).collect(),
+        }
+    }
 }
 
 /// One array per column of `pm.parked`.
@@ -262,4 +216,39 @@ struct ParkedColumns<'a> {
     recorded: Vec<Option<DateTime<Utc>>>,
     kinds: Vec<Option<&'a str>>,
     due: Vec<Option<DateTime<Utc>>>,
+}
+
+impl<'a> ParkedColumns<'a> {
+    fn of(batch: &'a Batch) -> Self {
+        let mut columns = Self::default();
+        for parked in &batch.parked {
+            columns.instances.push(parked.instance.as_deref());
+            columns.errors.push(parked.error.as_deref());
+            match &parked.item {
+                ParkedItem::Event(event) => {
+                    columns.transactions.push(Some(event.position.transaction));
+                    columns.positions.push(Some(event.position.sequence));
+                    columns.streams.push(Some(event.stream_id.as_str()));
+                    columns.versions.push(Some(event.stream_version));
+                    columns.types.push(Some(event.event_type.as_str()));
+                    columns.payloads.push(Some(&event.payload));
+                    columns.recorded.push(Some(event.recorded_at));
+                    columns.kinds.push(None);
+                    columns.due.push(None);
+                }
+                ParkedItem::Timeout { kind, due_at } => {
+                    columns.transactions.push(None);
+                    columns.positions.push(None);
+                    columns.streams.push(None);
+                    columns.versions.push(None);
+                    columns.types.push(None);
+                    columns.payloads.push(None);
+                    columns.recorded.push(None);
+                    columns.kinds.push(Some(kind.as_str()));
+                    columns.due.push(Some(*due_at));
+                }
+            }
+        }
+        columns
+    }
 }

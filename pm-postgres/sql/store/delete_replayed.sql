@@ -1,2 +1,0 @@
--- Removes parked items a batch applied again.
-DELETE FROM pm.parked WHERE process = $1 AND id = ANY ($2::bigint[])
