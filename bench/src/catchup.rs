@@ -1,6 +1,6 @@
 //! (a) catch-up on the prefilled log and (b) one event per transaction:
-//! the engine against the baseline (`baseline.rs`), plain and pipelined,
-//! over the same events.
+//! the engine against the best hand-written loop (`baseline.rs`) and, in
+//! (a), the write ceiling (`ceiling.rs`), over the same events.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -14,23 +14,26 @@ use crate::prefill::{self, Prefilled};
 use crate::process::Booking;
 use crate::report::{median, show, Run, Target};
 use crate::resources::{Meter, Usage};
-use crate::{baseline, db, Args};
+use crate::{baseline, ceiling, db, Args};
 
-/// The catch-up target at the default batch size, in events/s.
-const CATCH_UP_TARGET: f64 = 30_000.0;
-/// The target for engine/baseline at the default batch size.
-const RATIO_TARGET: f64 = 0.6;
+/// The target for engine/baseline in catch-up at the default batch size.
+const BASELINE_RATIO_TARGET: f64 = 1.1;
+/// The target for engine/ceiling in catch-up at the default batch size.
+const CEILING_RATIO_TARGET: f64 = 0.7;
+/// The target for one event per transaction, in events/s.
+const SINGLE_TARGET: f64 = 2_000.0;
+/// The target for engine/baseline at one event per transaction.
+const SINGLE_RATIO_TARGET: f64 = 1.0;
 
 /// The systems compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum System {
     /// `register_process::<Booking>()` on the `PgBackend`, no dispatcher.
     Engine,
-    /// The baseline, one step after the other.
+    /// The best hand-written loop.
     Baseline,
-    /// The baseline reading the next batch while a full one commits, as
-    /// the engine does.
-    Pipelined,
+    /// Plain INSERTs of the rows the engine writes.
+    Ceiling,
 }
 
 impl System {
@@ -38,17 +41,21 @@ impl System {
         match self {
             System::Engine => "engine",
             System::Baseline => "baseline",
-            System::Pipelined => "pipelined",
+            System::Ceiling => "ceiling",
         }
     }
 
-    /// The systems to run in round `round`: all of them, the first going
-    /// first in even rounds and last in odd ones so that drift hits each.
-    fn in_round(args: &Args, round: u32) -> Vec<System> {
+    /// The systems to run in round `round`: the engine, the baseline and,
+    /// with `ceiling`, the ceiling, the first going first in even rounds and
+    /// last in odd ones so that drift hits each.
+    fn in_round(args: &Args, round: u32, ceiling: bool) -> Vec<System> {
         if args.engine_only {
             return vec![System::Engine];
         }
-        let mut systems = vec![System::Engine, System::Baseline, System::Pipelined];
+        let mut systems = vec![System::Engine, System::Baseline];
+        if ceiling {
+            systems.push(System::Ceiling);
+        }
         if round % 2 == 1 {
             systems.reverse();
         }
@@ -72,12 +79,12 @@ pub async fn catch_up(
         "  engine: register_process::<{}>() on PgBackend::connect, no dispatcher",
         Booking::NAME
     );
-    println!("  baseline: hand-written sqlx loop, the same pm-postgres SQL, on a second PgBackend::connect's pool");
-    println!("  pipelined: the baseline reading the next batch while a full one commits, as the engine does");
+    println!("  baseline: the best hand-written sqlx loop, its own tables, one statement per batch, next read during the write");
+    println!("  ceiling: plain INSERTs of as many instance and outbox rows into the pm tables (statement time only)");
     let mut rates: BTreeMap<usize, BTreeMap<System, Vec<f64>>> = BTreeMap::new();
     for round in 0..args.repeat {
         for &batch_size in &args.batch_size {
-            for system in System::in_round(args, round) {
+            for system in System::in_round(args, round, true) {
                 let run = run(system, backend, pool, batch_size, log.end, log.events)
                     .await
                     .with_context(|| format!("{}, batch size {batch_size}", system.name()))?;
@@ -104,18 +111,17 @@ pub async fn catch_up(
     }
     let default = EngineOptions::default().batch_size;
     let rates = medians.get(&default);
-    let engine = rates.and_then(|rates| rates.get(&System::Engine).copied());
     Ok(vec![
         Target::at_least(
-            format!("(a) catch-up, batch {default}"),
-            CATCH_UP_TARGET,
-            engine,
-            "events/s",
+            format!("(a) engine/baseline, batch {default}"),
+            BASELINE_RATIO_TARGET,
+            rates.and_then(|rates| ratio(rates, System::Baseline)),
+            "x",
         ),
         Target::at_least(
-            format!("(a) engine/baseline, batch {default}"),
-            RATIO_TARGET,
-            rates.and_then(|rates| ratio(rates, System::Baseline)),
+            format!("(a) engine/ceiling, batch {default}"),
+            CEILING_RATIO_TARGET,
+            rates.and_then(|rates| ratio(rates, System::Ceiling)),
             "x",
         ),
     ])
@@ -123,7 +129,11 @@ pub async fn catch_up(
 
 /// (b): every system over the first `--single-events` events of the log,
 /// one event per transaction.
-pub async fn one_per_transaction(args: &Args, backend: &PgBackend, pool: &PgPool) -> Result<()> {
+pub async fn one_per_transaction(
+    args: &Args,
+    backend: &PgBackend,
+    pool: &PgPool,
+) -> Result<Vec<Target>> {
     let until = prefill::nth_position(pool, args.single_events)
         .await?
         .context("the log holds fewer events than --single-events")?;
@@ -132,7 +142,7 @@ pub async fn one_per_transaction(args: &Args, backend: &PgBackend, pool: &PgPool
         args.single_events
     );
     let mut rates = BTreeMap::new();
-    for system in System::in_round(args, 0) {
+    for system in System::in_round(args, 0, false) {
         let run = run(system, backend, pool, 1, until, args.single_events)
             .await
             .with_context(|| format!("{}, batch size 1", system.name()))?;
@@ -145,20 +155,33 @@ pub async fn one_per_transaction(args: &Args, backend: &PgBackend, pool: &PgPool
         summary(&rates),
         show(engine_ms, 2)
     );
-    Ok(())
+    Ok(vec![
+        Target::at_least(
+            "(b) one event per transaction".to_owned(),
+            SINGLE_TARGET,
+            rates.get(&System::Engine).copied(),
+            "events/s",
+        ),
+        Target::at_least(
+            "(b) engine/baseline, one per transaction".to_owned(),
+            SINGLE_RATIO_TARGET,
+            ratio(&rates, System::Baseline),
+            "x",
+        ),
+    ])
 }
 
-/// `engine N events/s, ...; engine/baseline R, engine/pipelined R`.
+/// `engine N events/s, ...; engine/baseline R, engine/ceiling R`.
 fn summary(rates: &BTreeMap<System, f64>) -> String {
     let figures: Vec<String> = rates
         .iter()
         .map(|(system, rate)| format!("{} {rate:.0}", system.name()))
         .collect();
     format!(
-        "{}; engine/baseline {}, engine/pipelined {}",
+        "{}; engine/baseline {}, engine/ceiling {}",
         figures.join(", "),
         show(ratio(rates, System::Baseline), 2),
-        show(ratio(rates, System::Pipelined), 2)
+        show(ratio(rates, System::Ceiling), 2)
     )
 }
 
@@ -180,11 +203,19 @@ async fn run(
     db::reset_state(pool).await?;
     let (usage, batches) = match system {
         System::Engine => run_engine(backend, batch_size, events).await?,
-        System::Baseline | System::Pipelined => {
+        System::Baseline => {
             let meter = Meter::start();
-            let pipelined = system == System::Pipelined;
-            let batches = baseline::run(pool, batch_size, until, pipelined).await?;
+            let batches = baseline::run(pool, batch_size, until).await?;
             (meter.stop(), batches)
+        }
+        System::Ceiling => {
+            let meter = Meter::start();
+            let ceiling = ceiling::run(pool, batch_size, until).await?;
+            let usage = Usage {
+                elapsed: ceiling.writing,
+                ..meter.stop()
+            };
+            (usage, ceiling.batches)
         }
     };
     Ok(Run {
@@ -239,11 +270,12 @@ pub async fn wait_until(what: &str, mut done: impl FnMut() -> Result<bool>) -> R
 /// Checks that a catch-up left every booking completed, three commands
 /// per booking and no timeout behind: the same work for every system.
 async fn check_outcome(pool: &PgPool, system: System, bookings: u64) -> Result<()> {
-    let process = match system {
-        System::Engine => Booking::NAME,
-        System::Baseline | System::Pipelined => baseline::PROCESS,
-    };
-    check_outcome_of(pool, process, bookings).await
+    match system {
+        System::Engine => check_outcome_of(pool, Booking::NAME, bookings).await,
+        System::Baseline => baseline::check_outcome(pool, bookings).await,
+        // Rows only: there is no outcome to check.
+        System::Ceiling => Ok(()),
+    }
 }
 
 /// Checks that `process` completed every booking with three commands each

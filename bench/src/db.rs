@@ -85,9 +85,11 @@ fn with_database(url: &str, name: &str) -> Result<String> {
     Ok(with_name)
 }
 
-/// Empties every table of process state (not the event log), then takes a
-/// Postgres checkpoint so that runs start on an equal footing.
+/// Empties every table of process state (not the event log), the engine's
+/// and the baseline's, then takes a Postgres checkpoint so that runs start
+/// on an equal footing.
 pub async fn reset_state(pool: &PgPool) -> Result<()> {
+    crate::baseline::reset(pool).await?;
     sqlx::query(
         "TRUNCATE pm.instances, pm.outbox, pm.delivered, pm.timeouts, pm.checkpoints, pm.parked, \
          pm.dead_letters, pm.partitions, pm.workers, pm.outbox_heads",

@@ -14,7 +14,7 @@ use crate::resources::Meter;
 use crate::{db, Args};
 
 /// The dispatcher target, in commands/s.
-const DISPATCH_TARGET: f64 = 20_000.0;
+const DISPATCH_TARGET: f64 = 40_000.0;
 
 /// A gateway that accepts every command at once.
 #[derive(Debug, Clone, Copy)]

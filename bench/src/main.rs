@@ -11,15 +11,18 @@
 //! it; a second `PgBackend::connect` (same pool settings) serves the
 //! baseline, the appender of (d) and the benchmark's own queries.
 //!
-//! Phases: (a) catch-up of a prefilled log, engine against a hand-written
-//! sqlx baseline, plain and pipelined (`catchup.rs`, `baseline.rs`); (b)
+//! Phases: (a) catch-up of a prefilled log, engine against the best
+//! hand-written sqlx loop and the plain-INSERT write ceiling (`catchup.rs`,
+//! `baseline.rs`, `ceiling.rs`); (b)
 //! the same with one event per transaction; (c) dispatcher throughput on a
 //! prefilled outbox (`dispatch.rs`); (d) append-to-dispatch latency with
 //! NOTIFY (`latency.rs`); (e) peak memory per phase (`resources.rs`); (f)
-//! catch-up by 1, 2 and 4 workers of one process (`workers.rs`).
+//! catch-up by 1, 2 and 4 workers of one process (`workers.rs`); (g) a
+//! million events from empty tables, first and last 100k (`scale.rs`).
 
 mod baseline;
 mod catchup;
+mod ceiling;
 mod db;
 mod dispatch;
 mod latency;
@@ -27,6 +30,7 @@ mod prefill;
 mod process;
 mod report;
 mod resources;
+mod scale;
 mod workers;
 
 use anyhow::{ensure, Context as _, Result};
@@ -75,8 +79,11 @@ struct Args {
     /// Worker counts of (f), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
     workers: Vec<usize>,
-    /// Phases to run, comma-separated, from `a,b,c,d,f`.
-    #[arg(long, value_delimiter = ',', default_value = "a,b,c,d,f")]
+    /// Events of (g), 5 per booking.
+    #[arg(long, default_value_t = 1_000_000)]
+    scale_events: u64,
+    /// Phases to run, comma-separated, from `a,b,c,d,f,g`.
+    #[arg(long, value_delimiter = ',', default_value = "a,b,c,d,f,g")]
     phases: Vec<String>,
 }
 
@@ -132,6 +139,7 @@ async fn run(args: Args, name: String, url: String) -> Result<()> {
         .await
         .context("connecting the second PgBackend")?;
     let pool = second.pool();
+    baseline::create_schema(pool).await?;
     println!(
         "pm-bench: database {name} | {} | {} cores | load average {}",
         db::describe_server(pool).await?,
@@ -154,7 +162,7 @@ async fn run(args: Args, name: String, url: String) -> Result<()> {
             peaks.push(("(a) catch-up", take_phase_peak()));
         }
         if args.runs("b") {
-            catchup::one_per_transaction(args, &backend, pool).await?;
+            targets.extend(catchup::one_per_transaction(args, &backend, pool).await?);
             peaks.push(("(b) one event per transaction", take_phase_peak()));
         }
         if args.runs("f") {
@@ -169,6 +177,11 @@ async fn run(args: Args, name: String, url: String) -> Result<()> {
     if args.runs("d") {
         targets.push(latency::append_latency(args, &backend, &second).await?);
         peaks.push(("(d) latency", take_phase_peak()));
+    }
+    if args.runs("g") {
+        let (scale_targets, peak) = scale::scale(args, &backend, pool).await?;
+        targets.extend(scale_targets);
+        peaks.push(("(g) scale, prefill excluded", peak));
     }
     backend.pool().close().await;
     second.pool().close().await;

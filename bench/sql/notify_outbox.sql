@@ -1,2 +1,0 @@
--- Wakes dispatchers once the transaction commits.
-SELECT pg_notify('pm_outbox', '')
