@@ -18,13 +18,15 @@
 //! prefilled outbox (`dispatch.rs`); (d) append-to-dispatch latency with
 //! NOTIFY (`latency.rs`); (e) peak memory per phase (`resources.rs`); (f)
 //! catch-up by 1, 2 and 4 workers of one process (`workers.rs`); (g) a
-//! million events from empty tables, first and last 100k (`scale.rs`).
+//! million events from empty tables, first and last 100k (`scale.rs`); (h)
+//! fan-out of ten commands per job with a live dispatcher (`fanout.rs`).
 
 mod baseline;
 mod catchup;
 mod ceiling;
 mod db;
 mod dispatch;
+mod fanout;
 mod latency;
 mod prefill;
 mod process;
@@ -79,11 +81,14 @@ struct Args {
     /// Worker counts of (f), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
     workers: Vec<usize>,
+    /// Jobs of (h), each sending ten commands.
+    #[arg(long, default_value_t = 5_000)]
+    fanout_jobs: u64,
     /// Events of (g), 5 per booking.
     #[arg(long, default_value_t = 1_000_000)]
     scale_events: u64,
-    /// Phases to run, comma-separated, from `a,b,c,d,f,g`.
-    #[arg(long, value_delimiter = ',', default_value = "a,b,c,d,f,g")]
+    /// Phases to run, comma-separated, from `a,b,c,d,f,g,h`.
+    #[arg(long, value_delimiter = ',', default_value = "a,b,c,d,f,g,h")]
     phases: Vec<String>,
 }
 
@@ -177,6 +182,11 @@ async fn run(args: Args, name: String, url: String) -> Result<()> {
     if args.runs("d") {
         targets.push(latency::append_latency(args, &backend, &second).await?);
         peaks.push(("(d) latency", take_phase_peak()));
+    }
+    if args.runs("h") {
+        let snapshotter = fanout::install_recorder()?;
+        targets.push(fanout::fan_out(args, &backend, pool, &snapshotter).await?);
+        peaks.push(("(h) fan-out", take_phase_peak()));
     }
     if args.runs("g") {
         let (scale_targets, peak) = scale::scale(args, &backend, pool).await?;
