@@ -117,14 +117,16 @@ BEGIN
     IF cardinality(c_id) > 0 THEN
         -- An existing head of these keys is locked (in key order, as
         -- acknowledgements lock them), so an acknowledgement removing it waits
-        -- for this transaction and then sees these commands.
+        -- for this transaction and then sees these commands. A key-share
+        -- lock: acknowledgements (FOR UPDATE) wait for it, claims (which only
+        -- set the lease) do not.
         PERFORM 1
         FROM (SELECT DISTINCT k.ordering_key FROM unnest(c_key) AS k (ordering_key)
               ORDER BY k.ordering_key) AS k
         CROSS JOIN LATERAL (
             SELECT 1 FROM pm.outbox_heads h
             WHERE h.process = p_process AND h.ordering_key = k.ordering_key
-            FOR NO KEY UPDATE
+            FOR KEY SHARE
         ) AS locked;
         -- Commands in issue order. The id is deterministic: a command
         -- recorded twice is stored once, one already delivered is not

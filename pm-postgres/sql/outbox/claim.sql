@@ -3,7 +3,9 @@
 -- head (G3). The heads are read by availability through an index, so the
 -- cost follows the claim, not the outbox. A claimed head is unavailable
 -- until its lease runs out; an expired lease needs no sweeper. Heads another
--- dispatcher locks are skipped, not waited for. Times are the engine's.
+-- dispatcher locks are skipped, not waited for; a batch recording commands
+-- of a key only key-share locks its head, which a claim (setting the lease,
+-- not the key) does not wait for. Times are the engine's.
 WITH claimed AS (
     UPDATE pm.outbox_heads h
     SET lease_id = $2,
@@ -14,7 +16,7 @@ WITH claimed AS (
         WHERE f.process = $1 AND f.available_at <= $4
         ORDER BY f.available_at
         LIMIT $5
-        FOR UPDATE SKIP LOCKED
+        FOR NO KEY UPDATE SKIP LOCKED
     ))
     RETURNING h.command_id
 )
