@@ -910,6 +910,21 @@ pub async fn store_fences_failures_by_lease<S: Store>(store: &S) {
         )
         .await
         .expect("retry by the holder");
+    // A retry gives the lease up: the holder can no longer acknowledge
+    // the command it failed (only whoever claims it next can).
+    store
+        .complete_commands(holder.lease, &[Uuid::from_u128(1)])
+        .await
+        .expect("late acknowledgement");
+    assert_eq!(
+        store
+            .stats("fenced-failures")
+            .await
+            .expect("stats")
+            .pending_commands,
+        1,
+        "an acknowledgement under a lease given up by a retry removed the command"
+    );
     assert!(
         store
             .claim_commands("fenced-failures", claim(at(4), 10))
