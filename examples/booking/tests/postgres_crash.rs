@@ -1,6 +1,7 @@
 //! The booking simulation on Postgres survives a crash: a run killed with
 //! SIGKILL part way and started again finishes with every invariant holding
-//! and no command recorded twice.
+//! and no command recorded twice, and the checkpoint it left behind spares
+//! the resumed run what was done.
 #![allow(clippy::unwrap_used)]
 
 use std::process::{Child, Command, Stdio};
@@ -81,6 +82,26 @@ async fn a_run_killed_part_way_resumes_without_loss_or_duplicates(pool: PgPool) 
     assert!(
         completed_at_kill < BOOKINGS.parse::<i64>().unwrap(),
         "killed too late to prove anything ({completed_at_kill} completed)"
+    );
+    // The checkpoint moved with every commit: every event of a completed
+    // booking lies behind it, so the resumed run does not read them again.
+    let (behind, logged): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE (e.transaction_id::text::bigint, e.position)
+                                       <= (c.checkpoint_tx, c.checkpoint_position)),
+                count(*)
+         FROM pm.events e,
+              (SELECT checkpoint_tx, checkpoint_position FROM pm.partitions
+               WHERE process = 'booking'
+               ORDER BY checkpoint_tx, checkpoint_position LIMIT 1) AS c",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        behind >= 5 * completed_at_kill,
+        "the checkpoint was not saved as the run went: only {behind} of {logged} events \
+         lie behind it with {completed_at_kill} bookings completed, so the resumed run reads \
+         the rest again"
     );
 
     let second = booking(&url).output().unwrap();
