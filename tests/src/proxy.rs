@@ -1,13 +1,16 @@
 //! A TCP proxy between a client and Postgres that injects the network
-//! faults users meet: a COMMIT the server carries out whose reply never
-//! arrives (the connection is cut after the server answered), and a
-//! transaction held back at its BEGIN (so the client stays in the middle of
-//! a batch for as long as a test wants).
+//! faults users meet: a batch commit the server carries out whose reply
+//! never arrives (the connection is cut once the server has committed),
+//! and a batch commit held back before it reaches the server (so the
+//! client stays in the middle of a batch for as long as a test wants).
 //!
-//! It reads the frontend protocol just enough to see simple-query messages
-//! (`Q`), which is how sqlx sends BEGIN and COMMIT; connect through it with
-//! `sslmode=disable` so the bytes are readable.
+//! A batch commit is one statement, `pm.commit_batch(..)`, in its own
+//! implicit transaction. The proxy reads the protocol just enough to see it:
+//! the `Parse` that names a statement calling it and each `Bind` of that
+//! statement; on the way back, the `ReadyForQuery` that ends its cycle.
+//! Connect through it with `sslmode=disable` so the bytes are readable.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
@@ -28,13 +31,13 @@ pub struct FaultProxy {
 
 #[derive(Debug, Default)]
 struct Faults {
-    /// COMMITs still to cut after the server answers.
+    /// Batch commits still to cut after the server committed them.
     cuts_armed: AtomicU32,
-    /// COMMITs cut so far.
+    /// Batch commits cut so far.
     cuts_done: AtomicU32,
-    /// Whether to hold transactions at BEGIN.
-    hold_begin: AtomicBool,
-    /// How many connections wait at a BEGIN right now.
+    /// Whether to hold batch commits.
+    hold: AtomicBool,
+    /// How many connections hold a batch commit right now.
     holding: AtomicU32,
     released: Notify,
 }
@@ -84,32 +87,32 @@ impl FaultProxy {
         )
     }
 
-    /// Cuts the connection of each of the next `count` COMMITs once the
-    /// server has answered it, dropping the answer: the client cannot tell
-    /// whether its transaction committed.
+    /// Cuts the connection of each of the next `count` batch commits once
+    /// the server has committed it, dropping the answer: the client cannot
+    /// tell whether its batch committed.
     pub fn cut_after_commits(&self, count: u32) {
         self.faults.cuts_armed.fetch_add(count, Ordering::SeqCst);
     }
 
-    /// How many COMMITs have been cut.
+    /// How many batch commits have been cut.
     pub fn commits_cut(&self) -> u32 {
         self.faults.cuts_done.load(Ordering::SeqCst)
     }
 
-    /// From now on, holds each transaction at its BEGIN until
-    /// [`release_transactions`](Self::release_transactions).
-    pub fn hold_transactions(&self) {
-        self.faults.hold_begin.store(true, Ordering::SeqCst);
+    /// From now on, holds each batch commit before it reaches the server,
+    /// until [`release_commits`](Self::release_commits).
+    pub fn hold_commits(&self) {
+        self.faults.hold.store(true, Ordering::SeqCst);
     }
 
-    /// How many connections are held at a BEGIN now.
-    pub fn transactions_held(&self) -> u32 {
+    /// How many batch commits are held now.
+    pub fn commits_held(&self) -> u32 {
         self.faults.holding.load(Ordering::SeqCst)
     }
 
-    /// Lets held transactions (and later ones) through.
-    pub fn release_transactions(&self) {
-        self.faults.hold_begin.store(false, Ordering::SeqCst);
+    /// Lets held batch commits (and later ones) through.
+    pub fn release_commits(&self) {
+        self.faults.hold.store(false, Ordering::SeqCst);
         self.faults.released.notify_waiters();
     }
 }
@@ -117,7 +120,7 @@ impl FaultProxy {
 impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.accept.abort();
-        self.release_transactions();
+        self.release_commits();
     }
 }
 
@@ -136,8 +139,8 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Faults>) {
     upstream.abort();
 }
 
-/// Reads whole frontend messages and forwards them, holding BEGINs and
-/// arming the cut before a COMMIT goes out.
+/// Reads whole frontend messages and forwards them, holding batch commits
+/// and arming the cut before one goes out.
 async fn client_to_server(
     mut client: OwnedReadHalf,
     mut server: OwnedWriteHalf,
@@ -146,6 +149,7 @@ async fn client_to_server(
 ) {
     // The startup message (and an SSL request) have no type byte.
     let mut startup = true;
+    let mut statements = CommitStatements::default();
     loop {
         let message = match read_message(&mut client, startup).await {
             Ok(message) => message,
@@ -153,20 +157,19 @@ async fn client_to_server(
         };
         let ssl_request = startup && message.len() == 8 && message[4..8] == [4, 210, 22, 47];
         startup = ssl_request;
-        if let Some(query) = simple_query(&message) {
-            let query = query.trim_start().to_ascii_uppercase();
-            if query.starts_with("BEGIN") && faults.hold_begin.load(Ordering::SeqCst) {
+        if statements.runs_a_commit(&message) {
+            if faults.hold.load(Ordering::SeqCst) {
                 faults.holding.fetch_add(1, Ordering::SeqCst);
-                while faults.hold_begin.load(Ordering::SeqCst) {
+                while faults.hold.load(Ordering::SeqCst) {
                     let released = faults.released.notified();
-                    if !faults.hold_begin.load(Ordering::SeqCst) {
+                    if !faults.hold.load(Ordering::SeqCst) {
                         break;
                     }
                     released.await;
                 }
                 faults.holding.fetch_sub(1, Ordering::SeqCst);
             }
-            if query.starts_with("COMMIT") && take_one(&faults.cuts_armed) {
+            if take_one(&faults.cuts_armed) {
                 cut.store(true, Ordering::SeqCst);
             }
         }
@@ -176,34 +179,37 @@ async fn client_to_server(
     }
 }
 
-/// Forwards the server's bytes; once a cut is armed, the next answer (to
-/// the COMMIT) is swallowed and both connections are closed.
+/// Forwards the server's messages; once a cut is armed, everything up to
+/// the end of the commit's cycle (ReadyForQuery, sent once the implicit
+/// transaction committed) is swallowed and both connections are closed.
 async fn server_to_client(
     mut server: OwnedReadHalf,
     mut client: OwnedWriteHalf,
     faults: Arc<Faults>,
     cut: Arc<AtomicBool>,
 ) {
-    let mut buffer = vec![0u8; 64 * 1024];
     loop {
-        let read = match server.read(&mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(read) => read,
+        let Ok(message) = read_message(&mut server, false).await else {
+            return;
         };
         if cut.load(Ordering::SeqCst) {
-            // The server has answered the COMMIT: it committed. The client
-            // never hears so.
-            faults.cuts_done.fetch_add(1, Ordering::SeqCst);
-            let _ = client.shutdown().await;
-            return;
+            if message.first() == Some(&b'Z') {
+                // The server has committed the batch. The client never
+                // hears so.
+                faults.cuts_done.fetch_add(1, Ordering::SeqCst);
+                let _ = client.shutdown().await;
+                return;
+            }
+            continue;
         }
-        if client.write_all(&buffer[..read]).await.is_err() {
+        if client.write_all(&message).await.is_err() {
             return;
         }
     }
 }
 
-/// One frontend message: type byte (unless at startup), length, body.
+/// One message: type byte (unless a frontend startup message), length,
+/// body.
 async fn read_message(stream: &mut OwnedReadHalf, startup: bool) -> std::io::Result<Vec<u8>> {
     let mut message = Vec::new();
     if !startup {
@@ -223,14 +229,47 @@ async fn read_message(stream: &mut OwnedReadHalf, startup: bool) -> std::io::Res
     Ok(message)
 }
 
-/// The text of a simple-query message.
-fn simple_query(message: &[u8]) -> Option<String> {
-    if message.first() != Some(&b'Q') || message.len() < 6 {
-        return None;
-    }
-    let text = &message[5..message.len() - 1];
-    Some(String::from_utf8_lossy(text).into_owned())
+/// The statements of one connection that run a batch commit: sqlx parses
+/// a statement once (`Parse`: name, text) and then binds it by name
+/// (`Bind`: portal, statement name) each time it runs.
+#[derive(Debug, Default)]
+struct CommitStatements {
+    names: HashSet<String>,
 }
+
+impl CommitStatements {
+    /// Whether `message` starts running a batch commit: the `Bind` of a
+    /// statement whose text calls `pm.commit_batch`.
+    fn runs_a_commit(&mut self, message: &[u8]) -> bool {
+        let mut fields = message
+            .get(5..)
+            .unwrap_or_default()
+            .split(|byte| *byte == 0);
+        match message.first() {
+            Some(b'P') => {
+                let name = fields.next().unwrap_or_default();
+                let text = fields.next().unwrap_or_default();
+                let name = String::from_utf8_lossy(name).into_owned();
+                if String::from_utf8_lossy(text).contains(COMMIT_CALL) {
+                    self.names.insert(name);
+                } else {
+                    self.names.remove(&name);
+                }
+                false
+            }
+            Some(b'B') => {
+                let _portal = fields.next();
+                let statement = fields.next().unwrap_or_default();
+                self.names
+                    .contains(String::from_utf8_lossy(statement).as_ref())
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What the text of a batch commit calls.
+const COMMIT_CALL: &str = "pm.commit_batch(";
 
 fn take_one(counter: &AtomicU32) -> bool {
     counter
@@ -242,13 +281,29 @@ fn take_one(counter: &AtomicU32) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::simple_query;
+    use super::CommitStatements;
+
+    fn message(kind: u8, fields: &[&str]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for field in fields {
+            body.extend_from_slice(field.as_bytes());
+            body.push(0);
+        }
+        let mut message = vec![kind];
+        message.extend_from_slice(&u32::try_from(body.len() + 4).unwrap().to_be_bytes());
+        message.extend_from_slice(&body);
+        message
+    }
 
     #[test]
-    fn reads_the_text_of_a_simple_query() {
-        let mut message = vec![b'Q', 0, 0, 0, 11];
-        message.extend_from_slice(b"COMMIT\0");
-        assert_eq!(simple_query(&message).as_deref(), Some("COMMIT"));
-        assert_eq!(simple_query(b"P\0\0\0\x04"), None);
+    fn a_commit_is_the_bind_of_a_statement_calling_commit_batch() {
+        let mut statements = CommitStatements::default();
+        let parse = message(b'P', &["sqlx_s_3", "SELECT pm.commit_batch($1, $2)"]);
+        assert!(!statements.runs_a_commit(&parse));
+        assert!(statements.runs_a_commit(&message(b'B', &["", "sqlx_s_3"])));
+        assert!(!statements.runs_a_commit(&message(b'B', &["", "sqlx_s_4"])));
+        let other = message(b'P', &["sqlx_s_3", "SELECT 1"]);
+        assert!(!statements.runs_a_commit(&other));
+        assert!(!statements.runs_a_commit(&message(b'B', &["", "sqlx_s_3"])));
     }
 }

@@ -1,5 +1,5 @@
 //! A worker frozen past its lease (G7): worker A has computed a batch and
-//! sent its BEGIN (held by a proxy) when it is stopped with SIGSTOP; worker B
+//! sent its commit (held by a proxy) when it is stopped with SIGSTOP; worker B
 //! takes every partition at a new epoch. When A wakes and its commit goes
 //! through, the fence refuses it, A rejoins, and the run ends with every
 //! invariant holding and no command recorded twice.
@@ -21,20 +21,8 @@ use common::eventually;
 
 const BOOKINGS: u64 = 600;
 
-/// Long enough that A, slowed by the proxy, begins a batch commit between
-/// two heartbeats.
+/// The partitions' lease: three of them pass while A is frozen.
 const LEASE_MS: u64 = 3_000;
-
-/// A worker heartbeats every third of its lease (no sooner than that after
-/// the previous heartbeat began).
-const HEARTBEAT_EVERY: Duration = Duration::from_millis(LEASE_MS / 3);
-
-/// Allowance for the time between a worker starting a heartbeat and the
-/// server starting its transaction.
-const HEARTBEAT_SLACK: Duration = Duration::from_millis(150);
-
-/// How many heartbeats to try holding a batch commit of A after.
-const HOLD_ATTEMPTS: u32 = 10;
 
 #[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
 async fn g7_a_worker_frozen_past_its_lease_has_its_commit_refused_and_rejoins(pool: PgPool) {
@@ -56,7 +44,7 @@ async fn g7_a_worker_frozen_past_its_lease_has_its_commit_refused_and_rejoins(po
     )
     .await;
 
-    hold_a_batch_commit(&pool, &proxy, &a).await;
+    hold_a_batch_commit(&proxy).await;
     let held_at_freeze = held_by(&pool, &a).await;
     assert!(!held_at_freeze.is_empty(), "worker A held no partition");
     frozen.signal("STOP");
@@ -79,7 +67,7 @@ async fn g7_a_worker_frozen_past_its_lease_has_its_commit_refused_and_rejoins(po
     )
     .await;
     frozen.signal("CONT");
-    proxy.release_transactions();
+    proxy.release_commits();
     eventually(
         Duration::from_secs(60),
         "worker A holds partitions again",
@@ -108,57 +96,14 @@ async fn g7_a_worker_frozen_past_its_lease_has_its_commit_refused_and_rejoins(po
     );
 }
 
-/// Holds worker A's next batch commit at its BEGIN. A's heartbeat is a
-/// transaction too, and the next one begins no sooner than
-/// `HEARTBEAT_EVERY` after the last: holding just after a heartbeat, and
-/// keeping the hold only if a transaction is held before the next could
-/// begin (on the server's clock), makes the one held a batch commit.
-async fn hold_a_batch_commit(pool: &PgPool, proxy: &FaultProxy, a: &str) {
-    let window = HEARTBEAT_EVERY - HEARTBEAT_SLACK;
-    for _ in 0..HOLD_ATTEMPTS {
-        let before = heartbeat_of(pool, a).await;
-        eventually(Duration::from_secs(30), "worker A heartbeats", || async {
-            (heartbeat_of(pool, a).await != before).then_some(())
-        })
-        .await;
-        proxy.hold_transactions();
-        loop {
-            // Whether one is held, read before the clock: it began earlier.
-            let held = proxy.transactions_held() >= 1;
-            let before_next_heartbeat = since_heartbeat(pool, a).await < window;
-            if held && before_next_heartbeat {
-                return;
-            }
-            if held || !before_next_heartbeat {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        proxy.release_transactions();
-    }
-    panic!(
-        "worker A began no batch commit within {window:?} of a heartbeat in {HOLD_ATTEMPTS} tries"
-    );
-}
-
-/// When `worker` last heartbeat, as the server wrote it.
-async fn heartbeat_of(pool: &PgPool, worker: &str) -> String {
-    sqlx::query_scalar("SELECT heartbeat_at::text FROM pm.workers WHERE worker_id = $1")
-        .bind(worker)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
-/// How long ago `worker` last heartbeat, on the server's clock.
-async fn since_heartbeat(pool: &PgPool, worker: &str) -> Duration {
-    let seconds: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM clock_timestamp() - heartbeat_at)::float8
-         FROM pm.workers WHERE worker_id = $1",
+/// Holds worker A's next batch commit before it reaches the server (the
+/// proxy tells a batch commit from A's other statements).
+async fn hold_a_batch_commit(proxy: &FaultProxy) {
+    proxy.hold_commits();
+    eventually(
+        Duration::from_secs(30),
+        "worker A sends a batch commit",
+        || async { (proxy.commits_held() >= 1).then_some(()) },
     )
-    .bind(worker)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    Duration::from_secs_f64(seconds.max(0.0))
+    .await;
 }

@@ -108,6 +108,7 @@ mod tests {
     fn a_known_earliest_timeout_is_due_from_its_time_on() {
         let mut sweeps = Sweeps::new(Duration::from_secs(1));
         sweeps.timeouts_found(Some(at(10)));
+        assert!(!sweeps.timeouts_unknown(), "found, so known");
         assert!(!sweeps.timeouts_may_be_due(at(9)));
         assert!(sweeps.timeouts_may_be_due(at(10)));
         sweeps.timeouts_found(None);
