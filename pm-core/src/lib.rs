@@ -99,8 +99,8 @@ pub use graph::mermaid;
 pub use log::{EventLog, EventSource, ExpectedVersion, MemoryLog, Position, ReadBatch};
 pub use partition::{partition_key, partition_of};
 pub use process::{
-    Correlation, Descriptor, HandlerInfo, IgnoredInfo, Now, Outcome, ProcessId, ProcessManager,
-    Routed, StateInfo, Subscription, Trigger,
+    Advisories, Correlation, Descriptor, HandlerInfo, IgnoredInfo, Now, Outcome, ProcessId,
+    ProcessManager, Routed, StateInfo, Subscription, Transition, Trigger, WithoutStates,
 };
 pub use state::State;
 pub use store::{

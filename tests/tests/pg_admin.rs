@@ -136,7 +136,10 @@ async fn status_says_when_the_dispatcher_makes_no_progress(pool: PgPool) {
     .await;
     // The gateway sees the command before its acknowledgement commits.
     eventually("the delivery is acknowledged", || async {
-        admin.processes().await.unwrap()[0].delivery.delivered_last_minute == 1
+        admin.processes().await.unwrap()[0]
+            .delivery
+            .delivered_last_minute
+            == 1
     })
     .await;
     let delivery = admin.processes().await.unwrap()[0].delivery.clone();
