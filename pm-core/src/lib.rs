@@ -12,7 +12,7 @@
 //! and what it generates), [`macro@on`] (event handlers), [`macro@timeout`]
 //! (timeout handlers), [`macro@sends`] (helpers that send for handlers), and
 //! the derives [`derive@Event`], [`derive@State`] and [`derive@Timeout`].
-//! [`testing`] has the `Scenario` and `converges` test kit.
+//! [`testing`] has the `Scenario`, `converges` and `Explorer` test kit.
 //!
 //! ```
 //! use pm_core::prelude::*;
