@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::command::SentBy;
-use crate::process::ProcessManager;
+use crate::process::{ProcessManager, WithoutStates};
 
 /// The handler's view of the engine: send commands, schedule timeouts,
 /// complete the instance. Nothing here does I/O; the engine applies the
@@ -116,8 +116,19 @@ impl<P: ProcessManager, S> Context<P, S> {
     }
 
     /// Completes the instance: its pending timeouts are dropped and later
-    /// events for it are skipped.
-    pub fn complete(&mut self) {
+    /// events for it are skipped. Only for processes without `state = ..`;
+    /// a process with states completes by entering a `#[state(final)]`
+    /// state.
+    pub fn complete(&mut self)
+    where
+        P: WithoutStates,
+    {
+        self.effects.completed = true;
+    }
+
+    #[doc(hidden)]
+    /// Used by generated code: the handler entered a final state.
+    pub fn __complete(&mut self) {
         self.effects.completed = true;
     }
 

@@ -3,24 +3,25 @@
 
 use std::fmt::Write;
 
-use crate::process::{Descriptor, Trigger};
-
-/// The name of the single state of a process without `state = ..`.
-const ONLY_STATE: &str = "Active";
+use crate::process::{Descriptor, Trigger, ONLY_STATE};
 
 /// Draws the states, the events and timeouts that move between them, and
 /// the commands each sends, as Mermaid `stateDiagram-v2` text.
 ///
-/// A handler without `in(..)` is drawn from every state; one without
-/// `to(..)` as a loop on the state it applies in. States with no way out
-/// are drawn as final.
+/// A handler without `in(..)` is drawn from every state but the final ones;
+/// one without `to(..)` as a loop on the state it applies in. Only the
+/// states marked `#[state(final)]` are drawn as final.
 pub fn mermaid(descriptor: &Descriptor) -> String {
-    let states: Vec<&str> = match &descriptor.state {
-        Some(info) => info.states.to_vec(),
-        None => vec![ONLY_STATE],
-    };
-    let mut edges: Vec<(&str, &str, String)> = Vec::new();
-    for handler in descriptor.handlers {
+    let mut text = String::from("stateDiagram-v2\n");
+    let initial = descriptor
+        .state
+        .as_ref()
+        .map_or(Some(ONLY_STATE), |info| info.initial);
+    if let Some(initial) = initial {
+        let _ = writeln!(text, "    [*] --> {initial}");
+    }
+    for transition in descriptor.transitions() {
+        let handler = transition.handler;
         let trigger = match handler.trigger {
             Trigger::Event(event) => event.replace("::", "."),
             Trigger::Timeout(kind) => format!("timeout {}", kind.replace("::", ".")),
@@ -30,38 +31,14 @@ pub fn mermaid(descriptor: &Descriptor) -> String {
         } else {
             format!("{trigger} / {}", handler.sends.join(", "))
         };
-        let from: &[&str] = if handler.from.is_empty() {
-            &states
-        } else {
-            handler.from
-        };
-        for &source in from {
-            let targets: &[&str] = if handler.to.is_empty() {
-                &[source]
-            } else {
-                handler.to
-            };
-            for &target in targets {
-                edges.push((source, target, label.clone()));
-            }
-        }
+        let _ = writeln!(
+            text,
+            "    {} --> {}: {label}",
+            transition.from, transition.to
+        );
     }
-    let mut text = String::from("stateDiagram-v2\n");
-    let initial = descriptor
-        .state
-        .as_ref()
-        .map_or(Some(ONLY_STATE), |info| info.initial);
-    if let Some(initial) = initial {
-        let _ = writeln!(text, "    [*] --> {initial}");
-    }
-    for (source, target, label) in &edges {
-        let _ = writeln!(text, "    {source} --> {target}: {label}");
-    }
-    for state in &states {
-        let leaves = edges
-            .iter()
-            .any(|(source, target, _)| source == state && target != state);
-        if !leaves && descriptor.state.is_some() {
+    if let Some(info) = &descriptor.state {
+        for state in info.finals {
             let _ = writeln!(text, "    {state} --> [*]");
         }
     }

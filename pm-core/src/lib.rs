@@ -12,7 +12,7 @@
 //! and what it generates), [`macro@on`] (event handlers), [`macro@timeout`]
 //! (timeout handlers), [`macro@sends`] (helpers that send for handlers), and
 //! the derives [`derive@Event`], [`derive@State`] and [`derive@Timeout`].
-//! [`testing`] has the `Scenario` and `converges` test kit.
+//! [`testing`] has the `Scenario`, `converges` and `Explorer` test kit.
 //!
 //! ```
 //! use pm_core::prelude::*;
@@ -99,8 +99,8 @@ pub use graph::mermaid;
 pub use log::{EventLog, EventSource, ExpectedVersion, MemoryLog, Position, ReadBatch};
 pub use partition::{partition_key, partition_of};
 pub use process::{
-    Correlation, Descriptor, HandlerInfo, IgnoredInfo, Now, Outcome, ProcessId, ProcessManager,
-    Routed, StateInfo, Subscription, Trigger,
+    Advisories, Correlation, Descriptor, HandlerInfo, IgnoredInfo, Now, Outcome, ProcessId,
+    ProcessManager, Routed, StateInfo, Subscription, Transition, Trigger, WithoutStates,
 };
 pub use state::State;
 pub use store::{

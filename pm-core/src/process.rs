@@ -52,6 +52,12 @@ pub trait ProcessManager:
     /// Runs the handler for a due timeout, if one applies in the current state.
     fn on_timeout(&mut self, kind: Self::Timeout, id: &Self::Id, now: Now) -> Outcome<Self>;
 
+    /// The name of the instance's current state, for processes with
+    /// `state = ..` (generated); `None` without states.
+    fn state_name(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Upgrades stored state of schema version `from` to
     /// [`STATE_VERSION`](Self::STATE_VERSION) (`migrate = ..`). Handlers never
     /// see state of another version.
@@ -64,6 +70,18 @@ pub trait ProcessManager:
         .into())
     }
 }
+
+/// A process without `state = ..`, which completes by calling
+/// [`Context::complete`](crate::Context::complete); implemented by
+/// `#[process_manager]`. A process with states completes by entering a
+/// state marked `#[state(final)]` instead, so that the build can check
+/// every instance can get there.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has states, so it completes by entering a final state, not with `cx.complete()`",
+    label = "remove this call",
+    note = "move to a state marked `#[state(final)]` and list it in the handler's `to(..)`; entering it completes the instance"
+)]
+pub trait WithoutStates: ProcessManager {}
 
 /// What a handler call came to.
 #[derive(Debug)]
@@ -145,6 +163,98 @@ pub struct StateInfo {
     pub states: &'static [&'static str],
     /// The state of a new instance (the enum's `#[default]` variant), if known.
     pub initial: Option<&'static str>,
+    /// The final states (`#[state(final)]`): entering one completes the
+    /// instance.
+    pub finals: &'static [&'static str],
+    /// The states kept only so that stored instances of an older version
+    /// still load (`#[state(legacy)]`).
+    pub legacy: &'static [&'static str],
+    /// What the build noticed about the states but does not refuse.
+    pub advisories: Advisories,
+}
+
+/// What the build noticed about a process's states but does not refuse,
+/// for tooling and reviews.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Advisories {
+    /// States an instance can rest in that no timeout applies in: only
+    /// another party's event moves it on, so it waits for ever if that
+    /// party never answers.
+    pub waits_on_events: &'static [&'static str],
+    /// Whether every state an instance can rest in reaches a final state
+    /// through timeouts alone, so no instance waits for ever whatever the
+    /// other parties do (provided the handlers schedule those timeouts).
+    pub finishes_by_timeouts: bool,
+}
+
+/// One move the transition table declares: a handler that applies in
+/// `from` and may leave the instance in `to` (the same state for a handler
+/// without `to(..)`).
+#[derive(Debug, Clone, Copy)]
+pub struct Transition {
+    /// The handler.
+    pub handler: &'static HandlerInfo,
+    /// The state it applies in.
+    pub from: &'static str,
+    /// A state it may lead to.
+    pub to: &'static str,
+}
+
+/// The name of the single state of a process without `state = ..`.
+pub(crate) const ONLY_STATE: &str = "Active";
+
+impl Descriptor {
+    /// Every state, in declaration order (`[ONLY_STATE]` without
+    /// `state = ..`).
+    pub fn states(&self) -> &'static [&'static str] {
+        match &self.state {
+            Some(info) => info.states,
+            None => &[ONLY_STATE],
+        }
+    }
+
+    /// Whether `state` is a final state.
+    pub fn is_final(&self, state: &str) -> bool {
+        self.state
+            .as_ref()
+            .is_some_and(|info| info.finals.contains(&state))
+    }
+
+    /// Every declared move, handler by handler. A handler without `in(..)`
+    /// applies in every state but the final ones, where the instance has
+    /// completed.
+    pub fn transitions(&self) -> Vec<Transition> {
+        let states = self.states();
+        let mut transitions = Vec::new();
+        for handler in self.handlers {
+            let from: Vec<&'static str> = if handler.from.is_empty() {
+                states
+                    .iter()
+                    .copied()
+                    .filter(|state| !self.is_final(state))
+                    .collect()
+            } else {
+                handler.from.to_vec()
+            };
+            for source in from {
+                if handler.to.is_empty() {
+                    transitions.push(Transition {
+                        handler,
+                        from: source,
+                        to: source,
+                    });
+                }
+                for &target in handler.to {
+                    transitions.push(Transition {
+                        handler,
+                        from: source,
+                        to: target,
+                    });
+                }
+            }
+        }
+        transitions
+    }
 }
 
 /// One entry of `ignore(..)`.

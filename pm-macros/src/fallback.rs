@@ -45,10 +45,17 @@ pub(crate) fn expand(process: &Process<'_>, errors: TokenStream) -> TokenStream 
             quote!(::pm_core::__private::FallbackCommand),
         )
     };
+    // `cx.complete()` compiles without states, as in the real expansion.
+    let without_states = process
+        .attr
+        .state
+        .is_none()
+        .then(|| quote!(impl ::pm_core::WithoutStates for #self_ty {}));
     quote! {
         #errors
         #impl_block
         #commands
+        #without_states
 
         impl ::pm_core::ProcessManager for #self_ty {
             type Id = #id;

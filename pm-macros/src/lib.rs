@@ -59,7 +59,7 @@ pub fn derive_event(input: TokenStream) -> TokenStream {
 }
 
 #[doc = include_str!("../docs/derive_state.md")]
-#[proc_macro_derive(State)]
+#[proc_macro_derive(State, attributes(state))]
 pub fn derive_state(input: TokenStream) -> TokenStream {
     state::derive(syn::parse_macro_input!(input as syn::DeriveInput)).into()
 }

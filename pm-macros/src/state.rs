@@ -1,11 +1,14 @@
 //! `#[derive(State)]`: the state names the transition checks and the
-//! process graph read.
+//! process graph read, with the initial (`#[default]`), final
+//! (`#[state(final)]`) and legacy (`#[state(legacy)]`) states.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Data, DeriveInput, Fields};
 
+use crate::attr::report_unknown_key;
 use crate::ctxt::{derive_with, Ctxt};
+use crate::symbol::{FINAL, LEGACY, STATE, STATE_VARIANT_KEYS};
 
 pub(crate) fn derive(input: DeriveInput) -> TokenStream {
     derive_with(&input, expand, fallback)
@@ -28,12 +31,20 @@ fn fallback(input: &DeriveInput) -> TokenStream {
             const NAME: &'static str = #enum_name;
             const VARIANTS: &'static [&'static str] = &[#(#names),*];
             const INITIAL: ::core::option::Option<&'static str> = ::core::option::Option::None;
+            const STAND_IN: bool = true;
 
             fn name(&self) -> &'static str {
                 ::core::unreachable!()
             }
         }
     }
+}
+
+/// What `#[state(..)]` says of one variant.
+#[derive(Default)]
+struct Marks {
+    is_final: bool,
+    legacy: bool,
 }
 
 fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
@@ -61,6 +72,21 @@ fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
     }
     let idents: Vec<&syn::Ident> = data.variants.iter().map(|variant| &variant.ident).collect();
     let names: Vec<String> = idents.iter().map(ToString::to_string).collect();
+    let marks: Vec<Marks> = data
+        .variants
+        .iter()
+        .map(|variant| parse_marks(cx, variant))
+        .collect();
+    let finals = names
+        .iter()
+        .zip(&marks)
+        .filter(|(_, marks)| marks.is_final)
+        .map(|(name, _)| name);
+    let legacy = names
+        .iter()
+        .zip(&marks)
+        .filter(|(_, marks)| marks.legacy)
+        .map(|(name, _)| name);
     let initial = data
         .variants
         .iter()
@@ -81,6 +107,8 @@ fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
             const NAME: &'static str = #enum_name;
             const VARIANTS: &'static [&'static str] = &[#(#names),*];
             const INITIAL: ::core::option::Option<&'static str> = #initial;
+            const FINAL: &'static [&'static str] = &[#(#finals),*];
+            const LEGACY: &'static [&'static str] = &[#(#legacy),*];
 
             fn name(&self) -> &'static str {
                 match *self {
@@ -89,4 +117,25 @@ fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
             }
         }
     }
+}
+
+/// `#[state(final)]` and `#[state(legacy)]` on one variant.
+fn parse_marks(cx: &Ctxt, variant: &syn::Variant) -> Marks {
+    let mut marks = Marks::default();
+    for attr in variant.attrs.iter().filter(|attr| attr.path() == STATE) {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path == FINAL {
+                marks.is_final = true;
+            } else if meta.path == LEGACY {
+                marks.legacy = true;
+            } else {
+                report_unknown_key(cx, &meta, "#[state(..)]", STATE_VARIANT_KEYS)?;
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            cx.syn_error(error);
+        }
+    }
+    marks
 }

@@ -35,6 +35,10 @@ pub(crate) const EXCEPT: Symbol = Symbol("except");
 pub(crate) const EVENT: Symbol = Symbol("event");
 pub(crate) const FAMILY: Symbol = Symbol("family");
 
+// `#[state(..)]` on state variants
+pub(crate) const FINAL: Symbol = Symbol("final");
+pub(crate) const LEGACY: Symbol = Symbol("legacy");
+
 // The handler's context type.
 pub(crate) const CONTEXT: Symbol = Symbol("Context");
 
@@ -50,6 +54,8 @@ pub(crate) const ON_KEYS: &[Symbol] = &[START, CORRELATE, SENDS, IN, TO];
 pub(crate) const TIMEOUT_KEYS: &[Symbol] = &[SENDS, IN, TO];
 /// The keys `#[event(..)]` accepts on an enum.
 pub(crate) const EVENT_ENUM_KEYS: &[Symbol] = &[FAMILY];
+/// The keys `#[state(..)]` accepts on a state variant.
+pub(crate) const STATE_VARIANT_KEYS: &[Symbol] = &[FINAL, LEGACY];
 /// The keys `#[event(..)]` accepts on a variant.
 pub(crate) const EVENT_VARIANT_KEYS: &[Symbol] = &[NAME];
 

@@ -113,7 +113,8 @@ fn the_descriptor_holds_the_transition_table() {
     let state = descriptor.state.unwrap();
     assert_eq!(state.field, "phase");
     assert_eq!(state.enum_name, "Phase");
-    assert_eq!(state.states, ["New", "Closed", "Open"]);
+    assert_eq!(state.states, ["New", "Closed", "Open", "Removed"]);
+    assert_eq!(state.finals, ["Removed"]);
     assert_eq!(state.initial, Some("New"));
     let opened = descriptor
         .handlers
@@ -136,9 +137,36 @@ fn the_descriptor_holds_the_transition_table() {
     New --> New: DoorEvent.Painted
     Closed --> Closed: DoorEvent.Painted
     Open --> Open: DoorEvent.Painted
+    Closed --> Removed: DoorEvent.Removed
     Open --> Open: timeout DoorTimeout.Check / Alarm
+    Removed --> [*]
 "
     );
+}
+
+#[test]
+fn entering_a_final_state_completes_the_instance() {
+    door()
+        .when(DoorEvent::Installed)
+        .then_active()
+        .when(DoorEvent::Removed)
+        .then_state(phase(Phase::Removed))
+        .then_completed()
+        .when(DoorEvent::Painted(Painted {
+            color: "red".to_owned(),
+        }))
+        .then_state(|door| assert_eq!(door.color, ""));
+}
+
+#[test]
+fn the_descriptor_advises_where_an_instance_may_wait_for_ever() {
+    let state = Door::descriptor().state.unwrap();
+    assert_eq!(state.finals, ["Removed"]);
+    assert!(state.legacy.is_empty());
+    // `Check` applies in `Open`; only other parties' events move the rest.
+    assert_eq!(state.advisories.waits_on_events, ["New", "Closed"]);
+    // `Check` stays in `Open`: no timeout leads anywhere final.
+    assert!(!state.advisories.finishes_by_timeouts);
 }
 
 #[test]

@@ -33,7 +33,8 @@ pub enum Stage {
     New,
     /// Waiting for the file service.
     Processing,
-    /// Completed.
+    /// Completed (final: entering it completes the instance).
+    #[state(final)]
     Done,
 }
 
@@ -165,7 +166,8 @@ impl Batch {
         self.complete(outcome, cx);
     }
 
-    /// Sends the batch's end and completes the instance.
+    /// Sends the batch's end and moves to `Done`, which completes the
+    /// instance.
     #[sends(CompleteBatch)]
     fn complete(&mut self, outcome: BatchOutcome, cx: &mut Context<Self>) {
         self.stage = Stage::Done;
@@ -174,6 +176,5 @@ impl Batch {
             outcome,
             files: self.files.clone(),
         });
-        cx.complete();
     }
 }

@@ -7,13 +7,16 @@
 //! | Reserving                  | `TicketsEvent::Reserved`    | Confirming        | `ConfirmBooking`                          |
 //! | Reserving                  | `TicketsEvent::Unavailable` | Denying           | `DenyBooking`                             |
 //! | Confirming                 | `BookingEvent::Confirmed`   | AwaitingPayment   | `RequestPayment`, schedules `PaymentDue`  |
-//! | Denying                    | `BookingEvent::Denied`      | Denied (complete) |                                           |
+//! | Denying                    | `BookingEvent::Denied`      | Denied (final)    |                                           |
 //! | AwaitingPayment            | timeout `PaymentDue`        | CancellingPayment | `CancelPayment`                           |
 //! | Awaiting/CancellingPayment | `PaymentEvent::Succeeded`   | Settling          | `SettleBooking`, `SellTickets`            |
 //! | CancellingPayment          | `PaymentEvent::Cancelled`   | Expiring          | `ExpireBooking`, `ReleaseTickets`         |
-//! | Settling                   | `BookingEvent::Settled`     | Settled (complete)|                                           |
-//! | Expiring                   | `BookingEvent::Expired`     | Expired (complete)|                                           |
+//! | Settling                   | `BookingEvent::Settled`     | Settled (final)   |                                           |
+//! | Expiring                   | `BookingEvent::Expired`     | Expired (final)   |                                           |
 //! | any                        | `PaymentEvent::Failed`      | unchanged         | nothing; counts the failed attempt        |
+//!
+//! Settled, Denied and Expired are `#[state(final)]`: entering one completes
+//! the instance, and the build proves every stage can get to one.
 //!
 //! Every event handler also counts the events applied to the booking, which
 //! the simulation compares with the log (G1: no event applied twice or lost).
@@ -66,10 +69,13 @@ pub enum Stage {
     /// Payment cancelled; waiting for the booking to expire.
     Expiring,
     /// Finished: paid and settled.
+    #[state(final)]
     Settled,
     /// Finished: denied.
+    #[state(final)]
     Denied,
     /// Finished: expired unpaid.
+    #[state(final)]
     Expired,
 }
 
@@ -180,10 +186,9 @@ impl BookingProcess {
     }
 
     #[on(BookingEvent::Denied, in(Denying), to(Denied))]
-    fn denied(&mut self, cx: &mut Context<Self>) {
+    fn denied(&mut self, _cx: &mut Context<Self>) {
         self.events_applied += 1;
         self.stage = Denied;
-        cx.complete();
     }
 
     /// A payment settles the booking even after the deadline fired, as long
@@ -245,16 +250,14 @@ impl BookingProcess {
     }
 
     #[on(BookingEvent::Settled, in(Settling), to(Settled))]
-    fn settled(&mut self, cx: &mut Context<Self>) {
+    fn settled(&mut self, _cx: &mut Context<Self>) {
         self.events_applied += 1;
         self.stage = Settled;
-        cx.complete();
     }
 
     #[on(BookingEvent::Expired, in(Expiring), to(Expired))]
-    fn expired(&mut self, cx: &mut Context<Self>) {
+    fn expired(&mut self, _cx: &mut Context<Self>) {
         self.events_applied += 1;
         self.stage = Expired;
-        cx.complete();
     }
 }

@@ -9,8 +9,12 @@
 //!   already cancelled;
 //! - a timeout cancels an order not yet paid, and is stale once paid;
 //! - a cancellation cancels the order and refunds a payment already taken;
-//! - the instance completes once a refund is sent, since nothing can change
-//!   after that.
+//! - once a refund is sent the order is `Refunded`, its final state:
+//!   nothing can change after that, and entering it completes the instance.
+//!
+//! The order's status is the process's state (`state = order`), so the
+//! build proves every status can reach `Refunded` and none is left without
+//! a way on.
 //!
 //! `tests/converge.rs` checks every order with `pm_core::testing::converges_in_state`
 //! (the end state), and shows with `converges` that the commands on the way
@@ -83,16 +87,20 @@ pub struct RefundPayment {
     pub amount: u64,
 }
 
-/// Where the order stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Where the order stands: the process's state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, State)]
 pub enum OrderStatus {
     /// Waiting for the payment.
     #[default]
     Open,
     /// Paid; to be shipped.
     Confirmed,
-    /// Cancelled by the customer or by the payment timeout.
+    /// Cancelled by the customer or by the payment timeout; a payment that
+    /// still arrives is refunded.
     Cancelled,
+    /// Cancelled, and the payment refunded.
+    #[state(final)]
+    Refunded,
 }
 
 /// Where the payment stands.
@@ -120,57 +128,94 @@ pub struct OrderPayment {
     pub amount: u64,
 }
 
-#[process_manager(name = "order-payment", id = String, subscribe(OrderEvent, PaymentEvent))]
+#[process_manager(
+    name = "order-payment",
+    id = String,
+    subscribe(OrderEvent, PaymentEvent),
+    state = order,
+    ignore(
+        OrderEvent::Placed except(Open),
+        OrderEvent::Cancelled in(Refunded),
+        PaymentEvent::Received in(Refunded),
+        PaymentEvent::TimedOut in(Confirmed, Refunded),
+    )
+)]
 impl OrderPayment {
-    #[on(OrderEvent::Placed, start)]
+    #[on(OrderEvent::Placed, start, in(Open))]
     fn placed(&mut self, event: &OrderPlaced, _cx: &mut Context<Self>) {
         self.amount = event.amount;
     }
 
-    #[on(PaymentEvent::Received, correlate = order_id, sends(ConfirmOrder, RefundPayment))]
+    #[on(
+        PaymentEvent::Received,
+        correlate = order_id,
+        in(Open, Confirmed),
+        to(Confirmed),
+        sends(ConfirmOrder)
+    )]
     fn received(&mut self, event: &PaymentReceived, cx: &mut Context<Self>) {
-        let order_id = event.order_id.clone();
-        match self.order {
-            OrderStatus::Cancelled => {
-                self.payment = PaymentStatus::Refunded;
-                cx.send(RefundPayment {
-                    order_id,
-                    amount: event.amount,
-                });
-                cx.complete();
-            }
-            OrderStatus::Open | OrderStatus::Confirmed => {
-                self.payment = PaymentStatus::Received;
-                self.order = OrderStatus::Confirmed;
-                cx.send(ConfirmOrder { order_id });
-            }
-        }
+        self.payment = PaymentStatus::Received;
+        self.order = OrderStatus::Confirmed;
+        cx.send(ConfirmOrder {
+            order_id: event.order_id.clone(),
+        });
     }
 
-    #[on(PaymentEvent::TimedOut, correlate = order_id, sends(CancelOrder))]
+    #[on(
+        PaymentEvent::Received,
+        correlate = order_id,
+        in(Cancelled),
+        to(Refunded),
+        sends(RefundPayment)
+    )]
+    fn received_after_cancellation(&mut self, event: &PaymentReceived, cx: &mut Context<Self>) {
+        self.payment = PaymentStatus::Refunded;
+        self.order = OrderStatus::Refunded;
+        cx.send(RefundPayment {
+            order_id: event.order_id.clone(),
+            amount: event.amount,
+        });
+    }
+
+    #[on(
+        PaymentEvent::TimedOut,
+        correlate = order_id,
+        in(Open),
+        to(Cancelled),
+        sends(CancelOrder)
+    )]
     fn timed_out(&mut self, event: &PaymentTimedOut, cx: &mut Context<Self>) {
-        if self.payment != PaymentStatus::Awaiting {
-            return;
-        }
         self.payment = PaymentStatus::TimedOut;
-        if self.order != OrderStatus::Cancelled {
-            self.order = OrderStatus::Cancelled;
-            cx.send(CancelOrder {
-                order_id: event.order_id.clone(),
-            });
-        }
+        self.order = OrderStatus::Cancelled;
+        cx.send(CancelOrder {
+            order_id: event.order_id.clone(),
+        });
     }
 
-    #[on(OrderEvent::Cancelled, sends(RefundPayment))]
-    fn cancelled(&mut self, cx: &mut Context<Self>) {
+    /// The order is cancelled already: only the payment's status changes.
+    #[on(PaymentEvent::TimedOut, correlate = order_id, in(Cancelled))]
+    fn timed_out_after_cancellation(&mut self, _: &PaymentTimedOut, _cx: &mut Context<Self>) {
+        self.payment = PaymentStatus::TimedOut;
+    }
+
+    #[on(OrderEvent::Cancelled, in(Open, Cancelled), to(Cancelled))]
+    fn cancelled(&mut self, _cx: &mut Context<Self>) {
         self.order = OrderStatus::Cancelled;
-        if self.payment == PaymentStatus::Received {
-            self.payment = PaymentStatus::Refunded;
-            cx.send(RefundPayment {
-                order_id: cx.id().clone(),
-                amount: self.amount,
-            });
-            cx.complete();
-        }
+    }
+
+    /// A confirmed order has been paid: cancelling it refunds the payment.
+    #[on(
+        OrderEvent::Cancelled,
+        in(Confirmed),
+        to(Refunded),
+        sends(RefundPayment)
+    )]
+    fn cancelled_after_payment(&mut self, cx: &mut Context<Self>) {
+        self.payment = PaymentStatus::Refunded;
+        self.order = OrderStatus::Refunded;
+        cx.send(RefundPayment {
+            order_id: cx.id().clone(),
+            amount: self.amount,
+        });
     }
 }

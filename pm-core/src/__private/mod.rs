@@ -1,4 +1,5 @@
 mod command;
+pub mod reach;
 
 pub use crate::event::VariantInfo;
 pub use command::*;
@@ -174,7 +175,8 @@ pub const fn concat_list(parts: &[&str], list: &[&str]) -> ([u8; MESSAGE_CAPACIT
     (buffer, length)
 }
 
-const fn append(
+/// Appends `bytes` to a [`concat`] buffer.
+pub const fn append(
     mut buffer: [u8; MESSAGE_CAPACITY],
     mut length: usize,
     bytes: &[u8],
@@ -205,6 +207,12 @@ pub struct StateTable {
     pub variants: &'static [&'static str],
     /// The `#[default]` state, if marked.
     pub initial: Option<&'static str>,
+    /// The `#[state(final)]` states.
+    pub finals: &'static [&'static str],
+    /// The `#[state(legacy)]` states.
+    pub legacy: &'static [&'static str],
+    /// Whether the enum's derive failed (its own error is reported).
+    pub stand_in: bool,
 }
 
 /// The [`StateTable`] of the enum a state field holds (one function, so
@@ -214,6 +222,9 @@ pub const fn state_table<P, S: crate::State>(_field: fn(&P) -> &S) -> StateTable
         name: S::NAME,
         variants: S::VARIANTS,
         initial: S::INITIAL,
+        finals: S::FINAL,
+        legacy: S::LEGACY,
+        stand_in: S::STAND_IN,
     }
 }
 

@@ -620,7 +620,7 @@ fn bounded(error: String) -> String {
 
 /// Runs a handler on `state`, catching a panic so that one bad event parks
 /// its instance instead of stopping the engine.
-fn run_handler<P: ProcessManager>(
+pub(crate) fn run_handler<P: ProcessManager>(
     mut state: P,
     handler: impl FnOnce(&mut P) -> Outcome<P>,
 ) -> Result<(P, Outcome<P>), String> {

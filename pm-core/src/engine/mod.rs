@@ -31,7 +31,7 @@ mod sweeps;
 pub use batch::BatchCounts;
 pub use metrics::{MetricsSnapshot, ProcessMetrics};
 
-pub(crate) use batch::{apply_batch, BatchInput};
+pub(crate) use batch::{apply_batch, run_handler, BatchInput};
 pub(crate) use run::instances_to_load;
 
 use std::collections::HashMap;

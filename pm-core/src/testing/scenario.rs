@@ -50,6 +50,27 @@ impl Input {
     pub fn payload(&self) -> &Value {
         &self.payload
     }
+
+    /// The event as recorded at `position` and `now`, on its own stream or
+    /// else on `instance`'s.
+    pub(crate) fn recorded(
+        &self,
+        instance: &str,
+        sequence: i64,
+        now: DateTime<Utc>,
+    ) -> RecordedEvent {
+        RecordedEvent {
+            position: Position {
+                transaction: sequence,
+                sequence,
+            },
+            stream_id: self.stream.clone().unwrap_or_else(|| instance.to_owned()),
+            stream_version: sequence,
+            event_type: self.event_type.clone(),
+            payload: self.payload.clone(),
+            recorded_at: now,
+        }
+    }
 }
 
 /// `BookingEvent.Placed {"seats":2}`, with ` on stream `s`` when the event

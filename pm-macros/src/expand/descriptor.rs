@@ -5,6 +5,7 @@ use quote::quote;
 
 use crate::ast::{path_string, Handler, Process};
 use crate::attr::Correlate;
+use crate::expand::reach::reach_const;
 use crate::expand::state_table;
 use crate::prop::{command_variant, variant_of};
 
@@ -39,20 +40,36 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
         let except = entry.except;
         quote!(::pm_core::IgnoredInfo { trigger: #trigger, states: &[#(#states),*], except: #except })
     });
-    let state = match &attr.state {
+    let (state, advisories) = match &attr.state {
         Some(field) => {
             let field_name = field.to_string();
             let table = state_table(process, field);
-            quote! {
+            let self_ty = &process.original.self_ty;
+            let reach = quote!(::pm_core::__private::reach);
+            let reach_const = reach_const(field.span());
+            let advisories = quote! {
+                const TABLE: ::pm_core::__private::StateTable = #table;
+                const REACH: #reach::Reach = <#self_ty>::#reach_const;
+                const WAITING: usize = #reach::count(REACH.waits_on_events);
+                const WAITS: [&str; WAITING] = #reach::names::<WAITING>(TABLE.variants, REACH.waits_on_events);
+            };
+            let state = quote! {
                 ::core::option::Option::Some(::pm_core::StateInfo {
                     field: #field_name,
-                    enum_name: #table.name,
-                    states: #table.variants,
-                    initial: #table.initial,
+                    enum_name: TABLE.name,
+                    states: TABLE.variants,
+                    initial: TABLE.initial,
+                    finals: TABLE.finals,
+                    legacy: TABLE.legacy,
+                    advisories: ::pm_core::Advisories {
+                        waits_on_events: &WAITS,
+                        finishes_by_timeouts: REACH.finishes_by_timeouts,
+                    },
                 })
-            }
+            };
+            (state, advisories)
         }
-        None => quote!(::core::option::Option::None),
+        None => (quote!(::core::option::Option::None), TokenStream::new()),
     };
     let timeout_type = match &attr.timeouts {
         Some(path) => {
@@ -67,6 +84,7 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
         .filter_map(command_variant)
         .map(ToString::to_string);
     quote! {
+        #advisories
         static DESCRIPTOR: ::pm_core::Descriptor = ::pm_core::Descriptor {
             name: #name,
             id_type: #id_type,

@@ -18,6 +18,7 @@ use syn::spanned::Spanned;
 use syn::Path;
 
 use crate::ast::{path_string, Process};
+use crate::expand::reach::expand_reach_checks;
 use crate::expand::states::{expand_overlap_checks, expand_state_path_checks, StateExprs};
 use crate::lower::{lower, Group, Row};
 use crate::prop::variant_of;
@@ -47,6 +48,7 @@ pub(crate) fn expand_exhaustive_checks(process: &Process<'_>) -> TokenStream {
     }
     checks.extend(expand_overlap_checks(process, &rows, &states));
     checks.extend(expand_state_path_checks(process, &states));
+    checks.extend(expand_reach_checks(process));
     checks
 }
 

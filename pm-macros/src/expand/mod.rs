@@ -4,6 +4,7 @@
 mod command;
 mod descriptor;
 pub(crate) mod exhaustive;
+mod reach;
 pub(crate) mod router;
 mod sends;
 mod states;

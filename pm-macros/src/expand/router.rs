@@ -60,7 +60,21 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
     let handle = expand_handle(process, &rows);
     let on_timeout = expand_on_timeout(process, &rows);
     let versioning = expand_versioning(process);
+    let state_name = process.attr.state.as_ref().map(|field| {
+        quote_spanned! {field.span()=>
+            fn state_name(&self) -> ::core::option::Option<&'static str> {
+                ::core::option::Option::Some(::pm_core::State::name(&self.#field))
+            }
+        }
+    });
+    let without_states = process
+        .attr
+        .state
+        .is_none()
+        .then(|| quote!(impl ::pm_core::WithoutStates for #self_ty {}));
     quote! {
+        #without_states
+
         impl ::pm_core::ProcessManager for #self_ty {
             type Id = #id;
             type Event = #event_enum;
@@ -70,6 +84,7 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
             const NAME: &'static str = #name;
 
             #versioning
+            #state_name
 
             fn descriptor() -> &'static ::pm_core::Descriptor {
                 #descriptor
@@ -395,11 +410,20 @@ fn call_handler(process: &Process<'_>, handler: &Handler<'_>, binds_payload: boo
         .state
         .as_ref()
         .map(|field| quote_spanned!(field.span()=> let __pm_from = ::pm_core::State::name(&self.#field);));
+    // Entering a final state completes the instance.
+    let completion = process.attr.state.as_ref().map(|field| {
+        quote_spanned! {field.span()=>
+            if ::pm_core::State::is_final(&self.#field) {
+                cx.__complete();
+            }
+        }
+    });
     quote! {{
         let mut cx = ::pm_core::Context::<Self, #marker>::__new(::core::clone::Clone::clone(id), now);
         #before
         #call;
         #transition_check
+        #completion
         ::pm_core::Outcome::Handled(cx.__into_effects())
     }}
 }

@@ -14,6 +14,8 @@ pub enum Phase {
     New,
     Closed,
     Open,
+    #[state(final)]
+    Removed,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +30,7 @@ pub enum DoorEvent {
     Closed,
     Slammed,
     Painted(Painted),
+    Removed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Timeout)]
@@ -71,9 +74,10 @@ pub fn migrate_door(from: i32, mut state: Value) -> Result<Value, BoxError> {
     migrate = migrate_door,
     ignore(
         DoorEvent::Installed except(Phase::New),
-        DoorEvent::Opened in(Phase::New, Phase::Open),
-        DoorEvent::Closed in(Phase::New, Phase::Closed),
-        DoorTimeout::Check in(Phase::New, Phase::Closed),
+        DoorEvent::Opened in(Phase::New, Phase::Open, Phase::Removed),
+        DoorEvent::Closed in(Phase::New, Phase::Closed, Phase::Removed),
+        DoorEvent::Removed except(Phase::Closed),
+        DoorTimeout::Check in(Phase::New, Phase::Closed, Phase::Removed),
     )
 )]
 impl Door {
@@ -103,6 +107,11 @@ impl Door {
     #[on(DoorEvent::Painted)]
     fn painted(&mut self, event: &Painted, _cx: &mut Context<Self>) {
         self.color = event.color.clone();
+    }
+
+    #[on(DoorEvent::Removed, in(Phase::Closed), to(Phase::Removed))]
+    fn removed(&mut self, _cx: &mut Context<Self>) {
+        self.phase = Phase::Removed;
     }
 
     #[timeout(DoorTimeout::Check, in(Phase::Open), sends(Alarm))]

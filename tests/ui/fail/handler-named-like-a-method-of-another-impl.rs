@@ -35,6 +35,7 @@ enum Stage {
     #[default]
     New,
     Processing,
+    #[state(final)]
     Done,
 }
 
@@ -116,7 +117,6 @@ impl Batch {
             cx.send(CompleteBatch {
                 failed: self.failed,
             });
-            cx.complete();
         }
     }
 }

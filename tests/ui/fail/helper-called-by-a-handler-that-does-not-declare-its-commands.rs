@@ -35,6 +35,7 @@ enum Stage {
     #[default]
     New,
     Processing,
+    #[state(final)]
     Done,
 }
 
@@ -108,7 +109,6 @@ impl Batch {
             cx.send(CompleteBatch {
                 failed: self.failed,
             });
-            cx.complete();
         }
     }
 }

@@ -8,6 +8,7 @@ enum Stage {
     New,
     Placed,
     Reminded,
+    #[state(final)]
     Paid,
 }
 

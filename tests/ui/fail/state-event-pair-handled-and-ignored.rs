@@ -7,6 +7,7 @@ enum Stage {
     #[default]
     New,
     Placed,
+    #[state(final)]
     Paid,
 }
 

@@ -9,7 +9,9 @@ enum Stage {
     #[default]
     New,
     Placed,
+    #[state(final)]
     Paid,
+    #[state(final)]
     Expired,
 }
 

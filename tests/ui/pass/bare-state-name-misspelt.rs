@@ -35,6 +35,7 @@ enum Stage {
     #[default]
     New,
     Processing,
+    #[state(final)]
     Done,
 }
 
@@ -109,7 +110,6 @@ impl Batch {
             cx.send(CompleteBatch {
                 failed: self.failed,
             });
-            cx.complete();
         }
     }
 }

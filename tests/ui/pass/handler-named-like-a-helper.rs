@@ -35,6 +35,7 @@ enum Stage {
     #[default]
     New,
     Processing,
+    #[state(final)]
     Done,
 }
 
@@ -113,7 +114,6 @@ impl Batch {
             cx.send(CompleteBatch {
                 failed: usize::from(self.failed()) * self.failed,
             });
-            cx.complete();
         }
     }
 }

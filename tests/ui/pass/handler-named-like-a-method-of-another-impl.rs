@@ -35,6 +35,7 @@ enum Stage {
     #[default]
     New,
     Processing,
+    #[state(final)]
     Done,
 }
 
@@ -115,7 +116,6 @@ impl Batch {
             cx.send(CompleteBatch {
                 failed: usize::from(self.has_failures()) * self.failed,
             });
-            cx.complete();
         }
     }
 }

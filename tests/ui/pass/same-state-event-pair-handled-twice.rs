@@ -10,6 +10,7 @@ enum Stage {
     New,
     Placed,
     Reminded,
+    #[state(final)]
     Paid,
 }
 

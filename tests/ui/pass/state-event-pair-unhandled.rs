@@ -9,6 +9,7 @@ enum Stage {
     #[default]
     New,
     Placed,
+    #[state(final)]
     Paid,
 }
 

@@ -8,6 +8,7 @@ enum Stage {
     #[default]
     New,
     Placed,
+    #[state(final)]
     Paid,
 }
 

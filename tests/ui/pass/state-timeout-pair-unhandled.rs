@@ -11,7 +11,9 @@ enum Stage {
     #[default]
     New,
     Placed,
+    #[state(final)]
     Paid,
+    #[state(final)]
     Expired,
 }
 

@@ -8,6 +8,7 @@ enum Stage {
     #[default]
     New,
     Placed,
+    #[state(final)]
     Settled,
 }
 
@@ -61,5 +62,5 @@ fn main() {
             assert_eq!(booking.stage, Stage::Settled);
             assert_eq!(booking.payment, PaymentStatus::Paid);
         })
-        .then_active();
+        .then_completed();
 }
