@@ -107,11 +107,15 @@ async fn status_says_when_the_dispatcher_makes_no_progress(pool: PgPool) {
     append(&log, "t-1", opened("stuck")).await;
     let admin = Admin::new(backend.clone());
     eventually("the command's first attempt failed", || async {
-        let delivery = &admin.processes().await.unwrap()[0].delivery;
-        delivery
-            .longest_waiting
-            .as_ref()
-            .is_some_and(|head| head.attempts == 1)
+        // Empty until the engine has registered the process.
+        let processes = admin.processes().await.unwrap();
+        processes.first().is_some_and(|process| {
+            process
+                .delivery
+                .longest_waiting
+                .as_ref()
+                .is_some_and(|head| head.attempts == 1)
+        })
     })
     .await;
     let delivery = admin.processes().await.unwrap()[0].delivery.clone();
@@ -136,10 +140,10 @@ async fn status_says_when_the_dispatcher_makes_no_progress(pool: PgPool) {
     .await;
     // The gateway sees the command before its acknowledgement commits.
     eventually("the delivery is acknowledged", || async {
-        admin.processes().await.unwrap()[0]
-            .delivery
-            .delivered_last_minute
-            == 1
+        let processes = admin.processes().await.unwrap();
+        processes
+            .first()
+            .is_some_and(|process| process.delivery.delivered_last_minute == 1)
     })
     .await;
     let delivery = admin.processes().await.unwrap()[0].delivery.clone();
