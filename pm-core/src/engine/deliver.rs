@@ -30,22 +30,37 @@ where
     let mut shutdown = shared.shutdown.clone();
     let mut outbox = shared.store.subscribe_outbox();
     let mut failures = 0u32;
+    // The acknowledgement of one round runs while the next round is claimed
+    // and delivered. The two touch different heads as long as the first
+    // round's lease holds when the next claim is made (a leased head is not
+    // claimable, and a key's next command is only claimable once its
+    // predecessor is settled: G3); once that lease has run out, the round
+    // is settled first, so the dispatcher never claims its own commands
+    // again before acknowledging them.
+    let mut settling = None;
     while !*shutdown.borrow() {
         outbox.borrow_and_update();
         let now = shared.clock.now();
-        let lease = Uuid::new_v4();
-        let claim = Claim {
-            lease,
-            lease_for: shared.options.lease_for,
-            now,
-            limit: shared.options.claim_limit,
-        };
-        let claiming = std::time::Instant::now();
-        let claimed = match shared.store.claim_commands(P::NAME, claim).await {
-            Ok(claimed) => {
-                metrics.record_claim(claiming.elapsed());
-                claimed
+        let (settled, claimed) = match settling.take() {
+            Some((lease_end, previous)) if lease_end > now => {
+                let round = claim_and_deliver::<P, S, L, D>(&shared, &dispatcher, &metrics, now);
+                let ((), claimed) = tokio::join!(previous, round);
+                (true, claimed)
             }
+            Some((_, previous)) => {
+                previous.await;
+                let now = shared.clock.now();
+                let claimed =
+                    claim_and_deliver::<P, S, L, D>(&shared, &dispatcher, &metrics, now).await;
+                (true, claimed)
+            }
+            None => {
+                let claimed =
+                    claim_and_deliver::<P, S, L, D>(&shared, &dispatcher, &metrics, now).await;
+                (false, claimed)
+            }
+        };
+        match claimed {
             Err(error) => {
                 failures += 1;
                 tracing::error!(process = P::NAME, error = %ErrorChain(&error), "claiming commands failed; retrying");
@@ -53,22 +68,70 @@ where
                 if pause_unless_shutdown(&mut shutdown, delay).await {
                     break;
                 }
-                continue;
             }
-        };
-        failures = 0;
-        if claimed.is_empty() {
-            wait_for_commands::<P, S, L>(&shared, &mut shutdown, &mut outbox).await;
-            continue;
+            // Settling may have made the next commands of its keys claimable.
+            Ok(round) if round.deliveries.is_empty() && settled => {}
+            Ok(round) if round.deliveries.is_empty() => {
+                failures = 0;
+                wait_for_commands::<P, S, L>(&shared, &mut shutdown, &mut outbox).await;
+            }
+            Ok(round) => {
+                failures = 0;
+                let settle =
+                    settle_outcomes::<P, S, L>(&shared, &metrics, round.lease, round.deliveries);
+                settling = Some((round.lease_end, Box::pin(settle)));
+            }
         }
-        let outcomes: Vec<Delivery> = stream::iter(claimed)
-            .map(|command| deliver_one::<P, D>(&dispatcher, &*shared.clock, command))
-            .buffer_unordered(shared.options.dispatch_concurrency.max(1))
-            .collect()
-            .await;
-        settle_outcomes::<P, S, L>(&shared, &metrics, lease, outcomes).await;
+    }
+    if let Some((_, last)) = settling {
+        last.await;
     }
     Ok(())
+}
+
+/// The deliveries of one claim, made under `lease` until `lease_end`
+/// (engine clock).
+struct Round {
+    lease: Uuid,
+    lease_end: DateTime<Utc>,
+    deliveries: Vec<Delivery>,
+}
+
+/// Claims the commands of `P` ready at `now` under a new lease and
+/// delivers each through the gateway; what each delivery ended with is
+/// settled later.
+async fn claim_and_deliver<P, S, L, D>(
+    shared: &Shared<S, L>,
+    dispatcher: &D,
+    metrics: &ProcessMetrics,
+    now: DateTime<Utc>,
+) -> Result<Round>
+where
+    P: ProcessManager,
+    S: Store,
+    D: Dispatch<P::Command>,
+{
+    let claim = Claim {
+        lease: Uuid::new_v4(),
+        lease_for: shared.options.lease_for,
+        now,
+        limit: shared.options.claim_limit,
+    };
+    let lease = claim.lease;
+    let lease_end = later_by(now, claim.lease_for);
+    let claiming = std::time::Instant::now();
+    let claimed = shared.store.claim_commands(P::NAME, claim).await?;
+    metrics.record_claim(claiming.elapsed());
+    let deliveries = stream::iter(claimed)
+        .map(|command| deliver_one::<P, D>(dispatcher, &*shared.clock, command))
+        .buffer_unordered(shared.options.dispatch_concurrency.max(1))
+        .collect()
+        .await;
+    Ok(Round {
+        lease,
+        lease_end,
+        deliveries,
+    })
 }
 
 /// One delivery attempt and when it ended (engine clock): a retry waits
@@ -153,8 +216,7 @@ async fn settle_outcomes<P, S, L>(
                 if shared.options.retry.may_retry(failed_attempts) =>
             {
                 let wait = shared.options.retry.backoff(failed_attempts);
-                let retry_at =
-                    ended_at + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                let retry_at = later_by(ended_at, wait);
                 tracing::debug!(process = P::NAME, command = %command.id, attempt = failed_attempts, %reason, "delivery failed; will retry");
                 metrics.record_retried();
                 failures.push(FailedDelivery {
@@ -228,4 +290,12 @@ async fn wait_for_commands<P, S, L>(
         () = command_ready => {}
         () = tokio::time::sleep(shared.options.poll_interval) => {}
     }
+}
+
+/// `at` plus `wait`, or the latest time there is.
+fn later_by(at: DateTime<Utc>, wait: std::time::Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(wait)
+        .ok()
+        .and_then(|wait| at.checked_add_signed(wait))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
