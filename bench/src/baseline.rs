@@ -1,6 +1,7 @@
 //! The baseline: the best hand-written sqlx loop we could write for the same
 //! saga with the same guarantees, on its own tables (`bench/sql/baseline`),
-//! sharing no code or SQL with the engine.
+//! sharing no SQL with the engine and only one rule of its public API:
+//! `pm_core::command_id`, the deterministic command id.
 //!
 //! Each round reads the next events after its checkpoint, gap-safe (only
 //! transactions below the snapshot's xmin, in (transaction, position)
@@ -8,7 +9,7 @@
 //! booking logic with a hand-written `match` on serde-decoded payloads; and
 //! writes the batch in one statement (one round trip, one implicit
 //! transaction): the checkpoint compare-and-set, the version-checked
-//! booking upserts, the commands (deterministic uuid v5 ids, ordered per
+//! booking upserts, the commands (ids from `pm_core::command_id`, ordered per
 //! booking by an index), the timeouts, a NOTIFY. It looks for due timeouts
 //! once a second, and reads the next batch while a full one commits.
 
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
-use pm_core::Position;
+use pm_core::{command_id, CommandCause, Position, ProcessManager};
 use serde::Deserialize;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -37,8 +38,11 @@ const DUE: &str = include_str!("../sql/baseline/due.sql");
 
 /// The baseline's checkpoint name.
 const CHECKPOINT: &str = "booking";
-/// The namespace of the baseline's command ids (its own, not the engine's).
-const ID_NAMESPACE: Uuid = Uuid::from_u128(0x2f0c_8d6e_51b4_4a7f_b3c9_0e1d_2c3b_4a59);
+/// The process the baseline's command ids name (the same as the engine's,
+/// though its rows live in its own tables).
+const PROCESS: &str = <crate::process::Booking as ProcessManager>::NAME;
+/// The event source the baseline's command ids name.
+const SOURCE: &str = "hw.events";
 /// How often the baseline looks for due timeouts.
 const TIMEOUT_CHECK: Duration = Duration::from_secs(1);
 
@@ -101,7 +105,7 @@ pub async fn run(pool: &PgPool, batch_size: usize, until: Position) -> Result<u6
             }
             routed.push((event.position, id, decoded));
         }
-        for instance in &due {
+        for (instance, _) in &due {
             if seen.insert(instance.clone()) {
                 ids.push(instance.clone());
             }
@@ -111,8 +115,8 @@ pub async fn run(pool: &PgPool, batch_size: usize, until: Position) -> Result<u6
         for (position, id, decoded) in routed {
             apply_event(&mut slots, &mut writes, now, position, id, decoded)?;
         }
-        for instance in due {
-            apply_timeout(&mut slots, &mut writes, instance)?;
+        for (instance, due_at) in due {
+            apply_timeout(&mut slots, &mut writes, instance, due_at)?;
         }
 
         let write = write(pool, &slots, &writes, now, checkpoint, end);
@@ -163,8 +167,12 @@ async fn read(pool: &PgPool, after: Position, limit: i64) -> Result<Vec<Recorded
 }
 
 /// The bookings whose payment window has passed.
-async fn due_timeouts(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
-    sqlx::query_scalar(DUE)
+async fn due_timeouts(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(String, DateTime<Utc>)>> {
+    sqlx::query_as(DUE)
         .bind(now)
         .bind(limit)
         .fetch_all(pool)
@@ -256,14 +264,13 @@ impl Writes {
     fn send(
         &mut self,
         instance: &str,
-        cause: &str,
+        cause: CommandCause<'_>,
         index: usize,
         command_type: &'static str,
         payload: Result<Value, serde_json::Error>,
     ) -> Result<()> {
-        let name = format!("{instance}\n{cause}\n{index}");
         self.commands.push(Command {
-            id: Uuid::new_v5(&ID_NAMESPACE, name.as_bytes()),
+            id: command_id(PROCESS, instance, cause, index),
             instance: instance.to_owned(),
             command_type,
             payload: payload.context("baseline: encoding a command")?,
@@ -312,7 +319,10 @@ fn apply_event(
     let Some(mut state) = slot.state.take().or_else(|| starts.then(Booking::default)) else {
         return Ok(());
     };
-    let cause = format!("{}:{}", position.transaction, position.sequence);
+    let cause = CommandCause::Event {
+        source: SOURCE,
+        position,
+    };
     match decoded {
         Decoded::Placed(event) => {
             state.stage = Stage::Reserving;
@@ -323,7 +333,7 @@ fn apply_event(
                 show: event.show,
                 seats: event.seats,
             });
-            writes.send(&id, &cause, 0, "ReserveTickets", payload)?;
+            writes.send(&id, cause, 0, "ReserveTickets", payload)?;
         }
         Decoded::Confirmed(event) => {
             state.stage = Stage::AwaitingPayment;
@@ -333,7 +343,7 @@ fn apply_event(
                 amount_cents: event.price_cents,
                 currency: event.currency,
             });
-            writes.send(&id, &cause, 0, "RequestPayment", payload)?;
+            writes.send(&id, cause, 0, "RequestPayment", payload)?;
             let due = now + chrono::Duration::from_std(PAYMENT_WINDOW)?;
             writes.set_timeout(&id, Some(due));
         }
@@ -345,7 +355,7 @@ fn apply_event(
                 let payload = serde_json::to_value(SettleBooking {
                     booking_id: id.clone(),
                 });
-                writes.send(&id, &cause, 0, "SettleBooking", payload)?;
+                writes.send(&id, cause, 0, "SettleBooking", payload)?;
             }
         }
         Decoded::Settled(_) => {
@@ -365,6 +375,7 @@ fn apply_timeout(
     slots: &mut HashMap<String, Slot>,
     writes: &mut Writes,
     instance: String,
+    due_at: DateTime<Utc>,
 ) -> Result<()> {
     if writes.timeout_index.contains_key(&instance) {
         return Ok(());
@@ -376,7 +387,10 @@ fn apply_timeout(
     let (false, Some(state)) = (slot.completed, slot.state.as_mut()) else {
         return Ok(());
     };
-    let cause = "timeout:payment-due";
+    let cause = CommandCause::Timeout {
+        kind: "PaymentDue",
+        due_at,
+    };
     state.stage = Stage::Expired;
     let expire = serde_json::to_value(ExpireBooking {
         booking_id: instance.clone(),

@@ -87,7 +87,7 @@ pub mod requirements;
 pub mod testing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use command::{Command, DeliveryOrder, SentBy};
+pub use command::{command_id, Command, CommandCause, DeliveryOrder, SentBy};
 pub use context::{Context, Effects, TimeoutChange, Undeclared};
 pub use dispatch::{CommandMeta, Dispatch, DispatchError, RetryPolicy};
 pub use engine::{

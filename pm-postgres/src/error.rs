@@ -16,6 +16,23 @@ pub enum Error {
     /// The migrations failed.
     #[error("could not apply the pm schema migrations")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    /// A backend connected without migrating found a migration not applied.
+    #[error("the pm schema of this database lacks migration {version} ({description}); apply the migrations first (`pm migrate`, `pm_postgres::migrate`, or `PgBackend::connect`, which applies them)")]
+    NotMigrated {
+        /// The first migration not applied.
+        version: i64,
+        /// What it does.
+        description: String,
+    },
+    /// A statement of the backend itself failed.
+    #[error("{context}")]
+    Database {
+        /// What was being done.
+        context: &'static str,
+        /// What sqlx reported.
+        #[source]
+        source: sqlx::Error,
+    },
     /// A table or column name given to a table source cannot be used.
     #[error("the {role} name `{name}` cannot be used: {reason}")]
     InvalidIdentifier {

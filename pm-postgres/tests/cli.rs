@@ -333,3 +333,32 @@ async fn status_names_a_forgotten_prepared_transaction(pool: PgPool) {
         std::panic::resume_unwind(failed.into_panic());
     }
 }
+
+/// A database the engine never ran on: `pm status` says to migrate and
+/// leaves it as it was; `pm migrate` migrates it.
+#[sqlx::test(migrations = false)]
+async fn status_does_not_migrate_the_database_it_inspects(pool: PgPool) {
+    let url = url_of(&pool).await;
+    let (ok, _, stderr) = pm(&url, &["status"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("the pm schema of this database lacks migration"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pm migrate"), "{stderr}");
+    let schema: Option<String> = sqlx::query_scalar("SELECT to_regnamespace('pm')::text")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(schema, None, "`pm status` created the pm schema");
+
+    let (ok, stdout, stderr) = pm(&url, &["migrate"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("the pm schema is up to date"), "{stdout}");
+    let (ok, stdout, stderr) = pm(&url, &["status"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("no process has run against this database yet"),
+        "{stdout}"
+    );
+}

@@ -225,3 +225,25 @@ fn a_unit_struct_state_is_a_started_instance() {
         .when(TaskEvent::Closed)
         .then_completed();
 }
+
+#[tokio::test]
+async fn dropping_the_running_engine_stops_its_loops() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    append(&log, "t-1", opened("write tests")).await;
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    eventually("the first command is delivered", || async {
+        gateway.texts().len() == 1
+    })
+    .await;
+    drop(engine);
+    // The loops end after the round they are in; give them that long.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    append(&log, "notes-1", noted("t-1", "after the drop")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let notes = task_state(&store, "t-1").await.unwrap().1.unwrap().notes;
+    assert!(
+        notes.is_empty(),
+        "an event appended after the engine was dropped was applied: {notes:?}"
+    );
+    assert_eq!(gateway.texts().len(), 1);
+}

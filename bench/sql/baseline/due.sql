@@ -1,2 +1,2 @@
 -- The bookings whose payment window has passed, oldest first.
-SELECT booking FROM hw.timeouts WHERE due_at <= $1 ORDER BY due_at LIMIT $2
+SELECT booking, due_at FROM hw.timeouts WHERE due_at <= $1 ORDER BY due_at LIMIT $2

@@ -7,9 +7,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use uuid::Uuid;
 
-use crate::command::Command;
+use crate::command::{command_id, Command, CommandCause};
 use crate::context::{Effects, TimeoutChange};
 use crate::event::RecordedEvent;
 use crate::log::Position;
@@ -19,9 +18,6 @@ use crate::store::{
     ParkedItem, ReleasedItem, TimeoutWrite,
 };
 use crate::timeout::Timeout;
-
-/// The namespace of command ids (uuid v5).
-const COMMAND_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6d1c_53a4_0f7e_4b8e_9a51_2c3d_4e5f_6a7b);
 
 /// What happened to the events and timeouts of a batch, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -73,32 +69,6 @@ enum Origin {
     Log,
     /// A parked item of a released instance: applied again on purpose.
     Released,
-}
-
-/// What caused a handler call: part of each command's deterministic id.
-enum Cause<'a> {
-    Event {
-        source: &'a str,
-        event: &'a RecordedEvent,
-    },
-    Timeout {
-        kind: &'a str,
-        due_at: DateTime<Utc>,
-    },
-}
-
-impl Cause<'_> {
-    fn describe(&self) -> String {
-        match self {
-            Cause::Event { source, event } => format!(
-                "{source}@{}:{}",
-                event.position.transaction, event.position.sequence
-            ),
-            Cause::Timeout { kind, due_at } => {
-                format!("timeout:{kind}@{}", due_at.timestamp_micros())
-            }
-        }
-    }
 }
 
 struct Applier<'a, P: ProcessManager> {
@@ -344,12 +314,11 @@ impl<P: ProcessManager> Applier<'_, P> {
         match outcome {
             Ok((state, Outcome::Handled(effects))) => {
                 self.counts.handled += 1;
-                let cause = Cause::Event {
+                let cause = CommandCause::Event {
                     source: self.source,
-                    event: &event,
+                    position: event.position,
                 };
-                let cause = cause.describe();
-                self.settle(key, state, effects, &cause, ParkedItem::Event(event));
+                self.settle(key, state, effects, cause, ParkedItem::Event(event));
             }
             Ok((state, Outcome::Ignored)) => {
                 self.counts.skipped += 1;
@@ -410,12 +379,11 @@ impl<P: ProcessManager> Applier<'_, P> {
         match run_handler(state, |state| state.on_timeout(kind, &id, now)) {
             Ok((state, Outcome::Handled(effects))) => {
                 self.counts.timeouts_fired += 1;
-                let cause = Cause::Timeout {
+                let cause = CommandCause::Timeout {
                     kind: kind.name(),
                     due_at: due.due_at,
-                }
-                .describe();
-                self.settle(&key, state, effects, &cause, item);
+                };
+                self.settle(&key, state, effects, cause, item);
             }
             Ok((state, Outcome::Ignored)) => {
                 self.counts.skipped += 1;
@@ -437,7 +405,14 @@ impl<P: ProcessManager> Applier<'_, P> {
     }
 
     /// Records a successful handler call: new state, commands, timeouts.
-    fn settle(&mut self, key: &str, state: P, effects: Effects<P>, cause: &str, item: ParkedItem) {
+    fn settle(
+        &mut self,
+        key: &str,
+        state: P,
+        effects: Effects<P>,
+        cause: CommandCause<'_>,
+        item: ParkedItem,
+    ) {
         let json = match serde_json::to_value(&state) {
             Ok(json) => json,
             Err(error) => {
@@ -460,8 +435,7 @@ impl<P: ProcessManager> Applier<'_, P> {
             }
         }
         for (index, command, payload) in commands {
-            let name = format!("{}\n{key}\n{cause}\n{index}", P::NAME);
-            let id = Uuid::new_v5(&COMMAND_ID_NAMESPACE, name.as_bytes());
+            let id = command_id(P::NAME, key, cause, index);
             self.commands.push(NewCommand {
                 id,
                 instance: key.to_owned(),

@@ -289,9 +289,11 @@ impl<S: Store, L: EventSource> Engine<S, L> {
     }
 }
 
-/// A running engine. Dropping it without [`shutdown`](Self::shutdown) leaves
-/// its tasks running until the runtime stops.
+/// A running engine. Dropping it stops it as [`shutdown`](Self::shutdown)
+/// does, without waiting: each loop ends after the batch or delivery round
+/// it is in (a worker gives up its partitions), and errors are only logged.
 #[derive(Debug)]
+#[must_use = "dropping a RunningEngine stops it; keep it while it should run, and call `shutdown` to wait for its loops and see their errors"]
 pub struct RunningEngine {
     stop: watch::Sender<bool>,
     tasks: Vec<TaskHandle>,
@@ -306,10 +308,10 @@ impl RunningEngine {
 
     /// Stops every loop after the batch or delivery round it is in, and
     /// waits for them.
-    pub async fn shutdown(self) -> Result<()> {
+    pub async fn shutdown(mut self) -> Result<()> {
         self.stop.send_replace(true);
         let mut first_error = None;
-        for (process, task, handle) in self.tasks {
+        for (process, task, handle) in std::mem::take(&mut self.tasks) {
             let outcome = match handle.await {
                 Ok(outcome) => outcome,
                 Err(join_error) => Err(Error::Task {
@@ -324,6 +326,14 @@ impl RunningEngine {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for RunningEngine {
+    fn drop(&mut self) {
+        // Without this the loops would see the stop signal's sender gone,
+        // not a request to stop.
+        self.stop.send_replace(true);
     }
 }
 

@@ -129,7 +129,13 @@ fn reader_gone(error: &anyhow::Error) -> bool {
 }
 
 async fn run(args: Args, out: Out<'_>) -> anyhow::Result<()> {
-    let backend = PgBackend::connect(&args.database_url)
+    // Only `pm migrate` changes the schema; every other command works on
+    // the database as it is, and says so if it is not migrated.
+    let migrate = matches!(args.command, Command::Migrate);
+    let backend = PgBackend::builder(&args.database_url)
+        .max_connections(2)
+        .migrate(migrate)
+        .connect()
         .await
         .context("opening the database")?;
     let admin = Admin::new(backend);

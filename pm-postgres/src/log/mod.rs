@@ -8,7 +8,8 @@ use pm_core::{
     EventLog, EventSource, ExpectedVersion, NewEvent, Position, ReadBatch, RecordedEvent, Result,
 };
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgConnection, PgPool};
 use tokio::sync::watch;
 
 use crate::error::database;
@@ -123,12 +124,12 @@ impl EventLog for PgEventLog {
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>> {
-        let rows = sqlx::query(READ_STREAM)
+        let rows: Vec<EventRow> = sqlx::query_as(READ_STREAM)
             .bind(stream_id)
             .fetch_all(&self.pool)
             .await
             .map_err(database("reading a stream failed"))?;
-        rows.iter().map(recorded_event).collect()
+        Ok(rows.into_iter().map(RecordedEvent::from).collect())
     }
 }
 
@@ -163,7 +164,7 @@ impl PgEventLog {
             ExpectedVersion::NoStream => Some(0),
             ExpectedVersion::Exact(version) => Some(version),
         };
-        let result = sqlx::query(APPEND)
+        let result = sqlx::query_as::<_, AppendRow>(APPEND)
             .bind(stream_id)
             .bind(expected_version)
             .bind(&columns.types)
@@ -184,9 +185,8 @@ impl PgEventLog {
                 ))
             }
         };
-        let current: i64 = row.try_get("current_version").map_err(decode_error)?;
-        let new_version: Option<i64> = row.try_get("new_version").map_err(decode_error)?;
-        match new_version {
+        let current = row.current_version;
+        match row.new_version {
             Some(version) => Ok(version),
             None if columns.types.is_empty() && expected.allows(current) => Ok(current),
             None => Err(conflict(stream_id, expected, current)),
@@ -200,6 +200,13 @@ impl PgEventLog {
             .last()
             .map_or(0, |event| event.stream_version))
     }
+}
+
+/// The versions `log/append.sql` returns.
+#[derive(sqlx::FromRow)]
+struct AppendRow {
+    current_version: i64,
+    new_version: Option<i64>,
 }
 
 /// Events as one array per column, ready to bind.
@@ -226,32 +233,66 @@ fn conflict(stream_id: &str, expected: ExpectedVersion, actual: i64) -> pm_core:
     }
 }
 
+/// What a row of a gap-safe read that cannot be decoded reports.
+const DECODING: &str = "decoding an event row failed";
+
+/// A row of a gap-safe read (`log/read.sql`, `table/read.sql`): the visible
+/// end, whether newer events are held back, and an event unless the batch
+/// is empty (then every event column is NULL).
+#[derive(sqlx::FromRow)]
+struct ReadRow {
+    end_transaction: Option<i64>,
+    end_position: Option<i64>,
+    held_back: bool,
+    transaction_id: Option<i64>,
+    position: Option<i64>,
+    stream_id: Option<String>,
+    stream_version: Option<i64>,
+    event_type: Option<String>,
+    payload: Option<Value>,
+    recorded_at: Option<DateTime<Utc>>,
+}
+
+impl ReadRow {
+    /// The row's event, if it has one (`position` is set).
+    fn into_event(self) -> Result<Option<RecordedEvent>> {
+        let Some(sequence) = self.position else {
+            return Ok(None);
+        };
+        Ok(Some(RecordedEvent {
+            position: Position {
+                transaction: not_null(self.transaction_id, "transaction_id", DECODING)?,
+                sequence,
+            },
+            stream_id: not_null(self.stream_id, "stream_id", DECODING)?,
+            stream_version: not_null(self.stream_version, "stream_version", DECODING)?,
+            event_type: not_null(self.event_type, "event_type", DECODING)?,
+            payload: not_null(self.payload, "payload", DECODING)?,
+            recorded_at: not_null(self.recorded_at, "recorded_at", DECODING)?,
+        }))
+    }
+}
+
 /// The batch that the rows of a gap-safe read make (`log/read.sql`, and
 /// `table/read.sql` of table sources, which return the same columns): the
 /// events, the visible end, and whether newer events are held back.
-pub(crate) fn batch_from_rows(
-    rows: &[sqlx::postgres::PgRow],
-    after: Position,
-    limit: usize,
-) -> Result<ReadBatch> {
+pub(crate) fn batch_from_rows(rows: &[PgRow], after: Position, limit: usize) -> Result<ReadBatch> {
     let mut batch = ReadBatch {
         events: Vec::with_capacity(rows.len()),
         end: after,
         held_back: false,
     };
     for row in rows {
-        let end_transaction: Option<i64> = row.try_get("end_transaction").map_err(decode_error)?;
-        let end_position: Option<i64> = row.try_get("end_position").map_err(decode_error)?;
-        if let (Some(transaction), Some(sequence)) = (end_transaction, end_position) {
+        let row = ReadRow::from_row(row).map_err(database(DECODING))?;
+        if let (Some(transaction), Some(sequence)) = (row.end_transaction, row.end_position) {
             batch.end = batch.end.max(Position {
                 transaction,
                 sequence,
             });
         }
-        batch.held_back |= row.try_get::<bool, _>("held_back").map_err(decode_error)?;
-        let position: Option<i64> = row.try_get("position").map_err(decode_error)?;
-        if position.is_some() {
-            batch.events.push(recorded_event(row)?);
+        batch.held_back |= row.held_back;
+        if let Some(event) = row.into_event()? {
+            batch.events.push(event);
         }
     }
     if batch.events.len() >= limit {
@@ -263,23 +304,43 @@ pub(crate) fn batch_from_rows(
     Ok(batch)
 }
 
-fn recorded_event(row: &sqlx::postgres::PgRow) -> Result<RecordedEvent> {
-    let recorded_at: DateTime<Utc> = row.try_get("recorded_at").map_err(decode_error)?;
-    Ok(RecordedEvent {
-        position: Position {
-            transaction: row.try_get("transaction_id").map_err(decode_error)?,
-            sequence: row.try_get("position").map_err(decode_error)?,
-        },
-        stream_id: row.try_get("stream_id").map_err(decode_error)?,
-        stream_version: row.try_get("stream_version").map_err(decode_error)?,
-        event_type: row.try_get("event_type").map_err(decode_error)?,
-        payload: row.try_get("payload").map_err(decode_error)?,
-        recorded_at,
-    })
+/// A row of `log/read_stream.sql`.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    transaction_id: i64,
+    position: i64,
+    stream_id: String,
+    stream_version: i64,
+    event_type: String,
+    payload: Value,
+    recorded_at: DateTime<Utc>,
 }
 
-fn decode_error(error: sqlx::Error) -> pm_core::Error {
-    pm_core::Error::backend("decoding an event row failed", error)
+impl From<EventRow> for RecordedEvent {
+    fn from(row: EventRow) -> Self {
+        RecordedEvent {
+            position: Position {
+                transaction: row.transaction_id,
+                sequence: row.position,
+            },
+            stream_id: row.stream_id,
+            stream_version: row.stream_version,
+            event_type: row.event_type,
+            payload: row.payload,
+            recorded_at: row.recorded_at,
+        }
+    }
+}
+
+/// `value`, or, with `context`, the error sqlx reports when a NULL is read
+/// as not null: for rows whose columns are set only for some kinds of row.
+pub(crate) fn not_null<T>(value: Option<T>, column: &str, context: &'static str) -> Result<T> {
+    value
+        .ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: format!("{column:?}"),
+            source: Box::new(sqlx::error::UnexpectedNullError),
+        })
+        .map_err(database(context))
 }
 
 /// Escapes `%`, `_` and `\` so a family name matches literally in LIKE.

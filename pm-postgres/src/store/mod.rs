@@ -15,11 +15,13 @@ use pm_core::{
     ParkedItem, PartitionLease, Position, ProcessStats, Purged, RecordedEvent, Release,
     ReleasedItem, Result, Store, Worker,
 };
-use sqlx::{PgPool, Row};
+use serde_json::Value;
+use sqlx::PgPool;
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::error::database;
+use crate::log::not_null;
 use crate::{dispatch, lease, timeout};
 
 const LOAD_INSTANCES: &str = include_str!("../../sql/store/load_instances.sql");
@@ -103,13 +105,13 @@ impl Store for PgStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(LOAD_INSTANCES)
+        let rows: Vec<InstanceRow> = sqlx::query_as(LOAD_INSTANCES)
             .bind(process)
             .bind(ids)
             .fetch_all(&self.pool)
             .await
             .map_err(database("loading instances failed"))?;
-        rows.iter().map(instance_record).collect()
+        rows.into_iter().map(InstanceRecord::try_from).collect()
     }
 
     async fn due_timeouts(
@@ -161,45 +163,21 @@ impl Store for PgStore {
     }
 
     async fn stats(&self, process: &str) -> Result<ProcessStats> {
-        let row = sqlx::query(STATS)
+        let row: StatsRow = sqlx::query_as(STATS)
             .bind(process)
             .fetch_one(&self.pool)
             .await
             .map_err(database("counting rows failed"))?;
-        let count = |column: &str| -> Result<u64> {
-            let value: i64 = row
-                .try_get(column)
-                .map_err(database("decoding counts failed"))?;
-            Ok(u64::try_from(value).unwrap_or(0))
-        };
-        Ok(ProcessStats {
-            active: count("active")?,
-            completed: count("completed")?,
-            parked: count("parked")?,
-            pending_commands: count("pending_commands")?,
-            dead_letters: count("dead_letters")?,
-            pending_timeouts: count("pending_timeouts")?,
-        })
+        Ok(row.into())
     }
 
     async fn parked_events(&self, process: &str) -> Result<Vec<ParkedEntry>> {
-        let rows = sqlx::query(PARKED_EVENTS)
+        let rows: Vec<ParkedEntryRow> = sqlx::query_as(PARKED_EVENTS)
             .bind(process)
             .fetch_all(&self.pool)
             .await
             .map_err(database("reading parked events failed"))?;
-        rows.iter()
-            .map(|row| {
-                let get = database("decoding a parked event failed");
-                Ok(ParkedEntry {
-                    id: row.try_get("id").map_err(get)?,
-                    released: row
-                        .try_get("released")
-                        .map_err(database("decoding a parked event failed"))?,
-                    parked: parked_event(row)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(ParkedEntry::try_from).collect()
     }
 
     async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
@@ -274,7 +252,7 @@ impl Store for PgStore {
         instances: usize,
     ) -> Result<Vec<ReleasedItem>> {
         let (count, owned) = timeout::partition_columns(partitions);
-        let rows = sqlx::query(RELEASED_ITEMS)
+        let rows: Vec<ReleasedRow> = sqlx::query_as(RELEASED_ITEMS)
             .bind(process)
             .bind(i64::try_from(instances).unwrap_or(i64::MAX))
             .bind(count)
@@ -282,19 +260,7 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(database("reading released parked items failed"))?;
-        rows.iter()
-            .map(|row| {
-                Ok(ReleasedItem {
-                    id: row
-                        .try_get("id")
-                        .map_err(database("decoding a parked event failed"))?,
-                    skip: row
-                        .try_get("skip")
-                        .map_err(database("decoding a parked event failed"))?,
-                    parked: parked_event(row)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(ReleasedItem::try_from).collect()
     }
 
     async fn register_process(&self, descriptor: &Descriptor) -> Result<()> {
@@ -313,63 +279,151 @@ impl Store for PgStore {
     }
 }
 
-fn instance_record(row: &sqlx::postgres::PgRow) -> Result<InstanceRecord> {
-    let decode = database("decoding an instance failed");
-    let status: String = row
-        .try_get("status")
-        .map_err(database("decoding an instance failed"))?;
-    Ok(InstanceRecord {
-        id: row
-            .try_get("instance_id")
-            .map_err(database("decoding an instance failed"))?,
-        state: row
-            .try_get("state")
-            .map_err(database("decoding an instance failed"))?,
-        version: row
-            .try_get("version")
-            .map_err(database("decoding an instance failed"))?,
-        status: InstanceStatus::parse(&status).ok_or_else(|| {
-            decode(sqlx::Error::Decode(
-                format!("unknown instance status `{status}`").into(),
-            ))
-        })?,
-        schema_version: row
-            .try_get("schema_version")
-            .map_err(database("decoding an instance failed"))?,
-        last_position: Position {
-            transaction: row
-                .try_get("last_tx")
-                .map_err(database("decoding an instance failed"))?,
-            sequence: row
-                .try_get("last_position")
-                .map_err(database("decoding an instance failed"))?,
-        },
-    })
+/// A row of `store/load_instances.sql`.
+#[derive(sqlx::FromRow)]
+struct InstanceRow {
+    instance_id: String,
+    state: Value,
+    version: i64,
+    status: String,
+    schema_version: i32,
+    last_tx: i64,
+    last_position: i64,
 }
 
-fn parked_event(row: &sqlx::postgres::PgRow) -> Result<ParkedEvent> {
-    let get = |error| pm_core::Error::backend("decoding a parked event failed", error);
-    let timeout_kind: Option<String> = row.try_get("timeout_kind").map_err(get)?;
-    let item = match timeout_kind {
-        Some(kind) => ParkedItem::Timeout {
-            kind,
-            due_at: row.try_get("due_at").map_err(get)?,
-        },
-        None => ParkedItem::Event(RecordedEvent {
-            position: Position {
-                transaction: row.try_get("event_tx").map_err(get)?,
-                sequence: row.try_get("event_position").map_err(get)?,
+impl TryFrom<InstanceRow> for InstanceRecord {
+    type Error = pm_core::Error;
+
+    fn try_from(row: InstanceRow) -> Result<Self> {
+        let status = InstanceStatus::parse(&row.status)
+            .ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown instance status `{}`", row.status).into())
+            })
+            .map_err(database("decoding an instance failed"))?;
+        Ok(InstanceRecord {
+            id: row.instance_id,
+            state: row.state,
+            version: row.version,
+            status,
+            schema_version: row.schema_version,
+            last_position: Position {
+                transaction: row.last_tx,
+                sequence: row.last_position,
             },
-            stream_id: row.try_get("stream_id").map_err(get)?,
-            stream_version: row.try_get("stream_version").map_err(get)?,
-            event_type: row.try_get("event_type").map_err(get)?,
-            payload: row.try_get("payload").map_err(get)?,
-            recorded_at: row.try_get("recorded_at").map_err(get)?,
-        }),
-    };
-    Ok(ParkedEvent {
-        instance: row.try_get("instance_id").map_err(get)?,
-        item,
-        error: row.try_get("error").map_err(get)?,
-    })
+        })
+    }
+}
+
+/// The counts of `store/stats.sql`.
+#[derive(sqlx::FromRow)]
+struct StatsRow {
+    active: i64,
+    completed: i64,
+    parked: i64,
+    pending_commands: i64,
+    dead_letters: i64,
+    pending_timeouts: i64,
+}
+
+impl From<StatsRow> for ProcessStats {
+    fn from(row: StatsRow) -> Self {
+        let count = |value: i64| u64::try_from(value).unwrap_or(0);
+        ProcessStats {
+            active: count(row.active),
+            completed: count(row.completed),
+            parked: count(row.parked),
+            pending_commands: count(row.pending_commands),
+            dead_letters: count(row.dead_letters),
+            pending_timeouts: count(row.pending_timeouts),
+        }
+    }
+}
+
+/// A row of `store/parked_events.sql`.
+#[derive(sqlx::FromRow)]
+struct ParkedEntryRow {
+    id: i64,
+    released: bool,
+    #[sqlx(flatten)]
+    parked: ParkedRow,
+}
+
+impl TryFrom<ParkedEntryRow> for ParkedEntry {
+    type Error = pm_core::Error;
+
+    fn try_from(row: ParkedEntryRow) -> Result<Self> {
+        Ok(ParkedEntry {
+            id: row.id,
+            released: row.released,
+            parked: row.parked.try_into()?,
+        })
+    }
+}
+
+/// A row of `store/released_items.sql`.
+#[derive(sqlx::FromRow)]
+struct ReleasedRow {
+    id: i64,
+    skip: bool,
+    #[sqlx(flatten)]
+    parked: ParkedRow,
+}
+
+impl TryFrom<ReleasedRow> for ReleasedItem {
+    type Error = pm_core::Error;
+
+    fn try_from(row: ReleasedRow) -> Result<Self> {
+        Ok(ReleasedItem {
+            id: row.id,
+            skip: row.skip,
+            parked: row.parked.try_into()?,
+        })
+    }
+}
+
+/// The parked item of a row of `pm.parked`: an event, or a timeout when
+/// `timeout_kind` is set (the columns of the other kind are NULL).
+#[derive(sqlx::FromRow)]
+struct ParkedRow {
+    instance_id: Option<String>,
+    error: Option<String>,
+    event_tx: Option<i64>,
+    event_position: Option<i64>,
+    stream_id: Option<String>,
+    stream_version: Option<i64>,
+    event_type: Option<String>,
+    payload: Option<Value>,
+    recorded_at: Option<DateTime<Utc>>,
+    timeout_kind: Option<String>,
+    due_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<ParkedRow> for ParkedEvent {
+    type Error = pm_core::Error;
+
+    fn try_from(row: ParkedRow) -> Result<Self> {
+        const DECODING: &str = "decoding a parked event failed";
+        let item = match row.timeout_kind {
+            Some(kind) => ParkedItem::Timeout {
+                kind,
+                due_at: not_null(row.due_at, "due_at", DECODING)?,
+            },
+            None => ParkedItem::Event(RecordedEvent {
+                position: Position {
+                    transaction: not_null(row.event_tx, "event_tx", DECODING)?,
+                    sequence: not_null(row.event_position, "event_position", DECODING)?,
+                },
+                stream_id: not_null(row.stream_id, "stream_id", DECODING)?,
+                stream_version: not_null(row.stream_version, "stream_version", DECODING)?,
+                event_type: not_null(row.event_type, "event_type", DECODING)?,
+                payload: not_null(row.payload, "payload", DECODING)?,
+                recorded_at: not_null(row.recorded_at, "recorded_at", DECODING)?,
+            }),
+        };
+        Ok(ParkedEvent {
+            instance: row.instance_id,
+            item,
+            error: row.error,
+        })
+    }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use pm_core::{DueTimeout, OwnedPartitions, Result};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use crate::error::database;
 
@@ -20,6 +20,24 @@ pub(crate) fn partition_columns(partitions: &OwnedPartitions) -> (i32, Vec<i32>)
     (i32::try_from(partitions.count).unwrap_or(i32::MAX), owned)
 }
 
+/// A row of `timeout/due.sql`.
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    instance_id: String,
+    kind: String,
+    due_at: DateTime<Utc>,
+}
+
+impl From<DueRow> for DueTimeout {
+    fn from(row: DueRow) -> Self {
+        DueTimeout {
+            instance: row.instance_id,
+            kind: row.kind,
+            due_at: row.due_at,
+        }
+    }
+}
+
 pub(crate) async fn due(
     pool: &PgPool,
     process: &str,
@@ -28,7 +46,7 @@ pub(crate) async fn due(
     limit: usize,
 ) -> Result<Vec<DueTimeout>> {
     let (count, owned) = partition_columns(partitions);
-    let rows = sqlx::query(DUE)
+    let rows: Vec<DueRow> = sqlx::query_as(DUE)
         .bind(process)
         .bind(now)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -37,16 +55,7 @@ pub(crate) async fn due(
         .fetch_all(pool)
         .await
         .map_err(database("reading due timeouts failed"))?;
-    rows.iter()
-        .map(|row| {
-            let decode = |error| pm_core::Error::backend("decoding a timeout failed", error);
-            Ok(DueTimeout {
-                instance: row.try_get("instance_id").map_err(decode)?,
-                kind: row.try_get("kind").map_err(decode)?,
-                due_at: row.try_get("due_at").map_err(decode)?,
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(DueTimeout::from).collect())
 }
 
 pub(crate) async fn next_due(
