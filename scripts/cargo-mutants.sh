@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 exec cargo mutants \
   --package pm-core --package pm-postgres \
-  --exclude pm-core/src/testing/conformance.rs \
+  --exclude pm-core/src/backend/conformance.rs \
   --test-package pm-core,pm-postgres,pm-tests \
   --timeout 300 --build-timeout 600 \
   --jobs 1 \

@@ -66,7 +66,7 @@ impl DeliveryOrder {
 pub enum CommandCause<'a> {
     /// The event at `position` of the event source named `source`.
     Event {
-        /// The event source's name ([`EventSource::source_name`](crate::EventSource::source_name)).
+        /// The event source's name ([`EventSource::source_name`](crate::backend::EventSource::source_name)).
         source: &'a str,
         /// Where the event is in that source.
         position: Position,

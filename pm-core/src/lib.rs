@@ -68,6 +68,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod backend;
 mod clock;
 mod command;
 mod context;
@@ -90,25 +91,17 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{command_id, Command, CommandCause, DeliveryOrder, SentBy};
 pub use context::{Context, Effects, TimeoutChange, Undeclared};
 pub use dispatch::{CommandMeta, Dispatch, DispatchError, RetryPolicy};
-pub use engine::{
-    BatchCounts, Engine, EngineOptions, MetricsSnapshot, ProcessMetrics, RunningEngine,
-};
+pub use engine::{Engine, EngineOptions, MetricsSnapshot, RunningEngine};
 pub use error::{BoxError, DecodeError, Error, ErrorChain, Result};
 pub use event::{in_family, Event, NewEvent, RecordedEvent};
 pub use graph::mermaid;
-pub use log::{EventLog, EventSource, ExpectedVersion, MemoryLog, Position, ReadBatch};
-pub use partition::{partition_key, partition_of};
+pub use log::{EventLog, ExpectedVersion, MemoryLog, Position};
 pub use process::{
     Advisories, Correlation, Descriptor, HandlerInfo, IgnoredInfo, Now, Outcome, ProcessId,
     ProcessManager, Routed, StateInfo, Subscription, Transition, Trigger, WithoutStates,
 };
 pub use state::State;
-pub use store::{
-    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, Fence, FencedPartition, InstanceRecord,
-    InstanceStatus, InstanceWrite, Membership, MemoryPartition, MemoryStore, NewCommand,
-    OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent, ParkedItem, PartitionLease,
-    ProcessStats, Purged, Release, ReleasedItem, Store, TimeoutWrite, Worker,
-};
+pub use store::{InstanceStatus, MemoryStore};
 pub use timeout::{NoTimeout, Timeout};
 
 pub use pm_macros::{on, process_manager, sends, timeout, Event, State, Timeout};

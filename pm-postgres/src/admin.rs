@@ -10,10 +10,10 @@ mod one_line;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-use pm_core::{
-    DeadLetter, OwnedPartitions, ParkedEntry, Position, ProcessManager, ProcessStats, Purged,
-    Release, Result, Store,
+use pm_core::backend::{
+    DeadLetter, OwnedPartitions, ParkedEntry, ProcessStats, Purged, Release, Store,
 };
+use pm_core::{Position, ProcessManager, Result};
 use sqlx::PgPool;
 use uuid::Uuid;
 

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use pm_core::{Error, Fence, Membership, PartitionLease, Position, Result, Worker};
+use pm_core::backend::{Fence, Membership, PartitionLease, Worker};
+use pm_core::{Error, Position, Result};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::error::database;

@@ -2,7 +2,7 @@
 //! Postgres implementations. Each Postgres test gets a fresh, migrated
 //! database from `#[sqlx::test]`.
 
-use pm_core::testing::conformance;
+use pm_core::backend::conformance;
 use pm_core::{MemoryLog, MemoryStore};
 use pm_postgres::PgBackend;
 use sqlx::PgPool;

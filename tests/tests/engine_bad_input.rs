@@ -6,8 +6,9 @@
 mod common;
 
 use common::*;
+use pm_core::backend::{ParkedItem, Store};
 use pm_core::prelude::*;
-use pm_core::{InstanceStatus, ParkedItem, Store};
+use pm_core::InstanceStatus;
 use serde_json::json;
 
 #[tokio::test]

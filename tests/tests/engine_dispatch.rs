@@ -6,8 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use pm_core::backend::Store;
 use pm_core::prelude::*;
-use pm_core::{Clock, EngineOptions, RetryPolicy, Store};
+use pm_core::{Clock, EngineOptions, RetryPolicy};
 
 /// Moves the manual clock on until `done`, so backoffs elapse.
 async fn advance_until<F, Fut>(clock: &ManualClock, what: &str, mut done: F)
@@ -199,9 +200,9 @@ async fn a_retry_waits_from_when_the_attempt_failed() {
     let store = MemoryStore::new();
     let clock = ManualClock::fixed();
     let start = clock.now();
-    let batch = pm_core::Batch {
+    let batch = pm_core::backend::Batch {
         process: "task".to_owned(),
-        commands: vec![pm_core::NewCommand {
+        commands: vec![pm_core::backend::NewCommand {
             id: uuid::Uuid::from_u128(1),
             instance: "t-1".to_owned(),
             ordering_key: "instance:t-1".to_owned(),
@@ -209,7 +210,7 @@ async fn a_retry_waits_from_when_the_attempt_failed() {
             payload: serde_json::json!({ "task": "t-1", "text": "slow" }),
             created_at: start,
         }],
-        ..pm_core::Batch::default()
+        ..pm_core::backend::Batch::default()
     };
     store.commit(batch).await.unwrap();
     let gateway = SlowFailure {

@@ -7,8 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use pm_core::backend::{Release, Store};
 use pm_core::prelude::*;
-use pm_core::{InstanceStatus, Release, Store};
+use pm_core::InstanceStatus;
 use pm_postgres::PgBackend;
 use serde_json::json;
 use sqlx::PgPool;

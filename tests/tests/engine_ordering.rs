@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{eventually, fast_options};
+use pm_core::backend::{EventSource, Store};
 use pm_core::prelude::*;
-use pm_core::{EventSource, Store};
 use pm_postgres::PgBackend;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -180,7 +180,7 @@ async fn the_stored_ordering_key_follows_the_declaration() {
     })
     .await;
     engine.shutdown().await.unwrap();
-    let claim = pm_core::Claim {
+    let claim = pm_core::backend::Claim {
         lease: uuid::Uuid::new_v4(),
         lease_for: Duration::from_secs(30),
         now: chrono::Utc::now(),

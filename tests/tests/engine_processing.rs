@@ -4,9 +4,10 @@
 mod common;
 
 use common::*;
+use pm_core::backend::Store;
 use pm_core::prelude::*;
 use pm_core::testing::FaultyStore;
-use pm_core::{InstanceStatus, Store};
+use pm_core::InstanceStatus;
 
 #[tokio::test]
 async fn g1_each_event_changes_state_once_in_source_order() {

@@ -7,9 +7,10 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::*;
+use pm_core::backend::{ParkedItem, Release, Store};
 use pm_core::prelude::*;
 use pm_core::testing::Scenario;
-use pm_core::{InstanceStatus, ParkedItem, Release, Store};
+use pm_core::InstanceStatus;
 use pm_postgres::{Admin, PgBackend};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;

@@ -8,8 +8,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use pm_core::backend::{EventSource, Store};
 use pm_core::prelude::*;
-use pm_core::{EngineOptions, EventSource, InstanceStatus, RunningEngine, Store};
+use pm_core::{EngineOptions, InstanceStatus, RunningEngine};
 use pm_postgres::{Admin, PgBackend};
 use sqlx::PgPool;
 

@@ -8,9 +8,10 @@ mod common;
 use std::time::Duration;
 
 use common::door::*;
+use pm_core::backend::ParkedItem;
 use pm_core::prelude::*;
 use pm_core::testing::{Input, Scenario};
-use pm_core::{InstanceStatus, ParkedItem};
+use pm_core::InstanceStatus;
 use serde_json::json;
 
 fn door() -> Scenario<Door> {

@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::tally::{count, mismatches_in_memory, wait_until_consumed_in_memory, Accept, Tally};
+use pm_core::backend::Store;
 use pm_core::testing::FaultyStore;
-use pm_core::{Engine, EngineOptions, ManualClock, MemoryLog, MemoryStore, RunningEngine, Store};
+use pm_core::{Engine, EngineOptions, ManualClock, MemoryLog, MemoryStore, RunningEngine};
 
 fn options(lease: Duration) -> EngineOptions {
     EngineOptions {

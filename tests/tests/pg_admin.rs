@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
+use pm_core::backend::Store;
 use pm_core::prelude::*;
-use pm_core::Store;
 use pm_postgres::{Admin, PgBackend, Selection};
 use sqlx::PgPool;
 

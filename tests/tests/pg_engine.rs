@@ -8,8 +8,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use pm_core::backend::Store;
 use pm_core::prelude::*;
-use pm_core::{EngineOptions, InstanceStatus, Store};
+use pm_core::{EngineOptions, InstanceStatus};
 use pm_postgres::PgBackend;
 use sqlx::PgPool;
 

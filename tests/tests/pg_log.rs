@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use pm_core::{EventSource, ExpectedVersion, NewEvent, Position, ReadBatch, RecordedEvent};
+use pm_core::backend::{EventSource, ReadBatch};
+use pm_core::{ExpectedVersion, NewEvent, Position, RecordedEvent};
 use pm_postgres::{PgBackend, PgEventLog};
 use rand::{Rng, SeedableRng};
 use serde_json::json;

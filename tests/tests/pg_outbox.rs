@@ -80,7 +80,7 @@ const RECORD_ONE: &str = "SELECT pm.commit_batch('race', '', '{}', '{}', '{}', '
 /// delivered.
 #[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
 async fn g3_a_command_recorded_while_its_key_is_acknowledged_keeps_a_head(pool: PgPool) {
-    use pm_core::{Batch, Claim, NewCommand, Store};
+    use pm_core::backend::{Batch, Claim, NewCommand, Store};
     use uuid::Uuid;
 
     let store = PgBackend::from_pool(pool.clone()).store();

@@ -32,7 +32,7 @@ async fn the_partition_rule_in_sql_is_the_stored_one(pool: PgPool) {
                 .unwrap();
         let in_rust: Vec<i32> = ids
             .iter()
-            .map(|id| i32::try_from(pm_core::partition_of(id, count)).unwrap())
+            .map(|id| i32::try_from(pm_core::backend::partition_of(id, count)).unwrap())
             .collect();
         assert_eq!(in_sql, in_rust, "count {count}");
     }

@@ -4,8 +4,9 @@
 mod common;
 
 use common::*;
+use pm_core::backend::Store;
 use pm_core::prelude::*;
-use pm_core::{InstanceStatus, Position, RunningEngine, Store};
+use pm_core::{InstanceStatus, Position, RunningEngine};
 use pm_postgres::{Admin, PgBackend};
 use sqlx::PgPool;
 
@@ -73,7 +74,10 @@ async fn an_instance_is_shown_with_everything_stored_about_it(pool: PgPool) {
     );
     let partition = view.partition.clone().unwrap();
     assert_eq!(partition.partitions, 16);
-    assert_eq!(partition.partition, pm_core::partition_of("t-1", 16));
+    assert_eq!(
+        partition.partition,
+        pm_core::backend::partition_of("t-1", 16)
+    );
     assert!(
         partition.leased && partition.owner.is_some(),
         "{partition:?}"

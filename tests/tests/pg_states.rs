@@ -6,8 +6,9 @@ mod common;
 
 use common::door::*;
 use common::{append_door, eventually};
+use pm_core::backend::{Batch, InstanceWrite, Store};
 use pm_core::prelude::*;
-use pm_core::{Batch, InstanceStatus, InstanceWrite, Position, Store};
+use pm_core::{InstanceStatus, Position};
 use pm_postgres::{PgBackend, PgStore};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -29,7 +30,7 @@ async fn store_door(store: &PgStore, id: &str, state: Value, schema_version: i32
     store.commit(batch).await.unwrap();
 }
 
-async fn record(store: &PgStore, id: &str) -> pm_core::InstanceRecord {
+async fn record(store: &PgStore, id: &str) -> pm_core::backend::InstanceRecord {
     store
         .load_instances("door", &[id.to_owned()])
         .await

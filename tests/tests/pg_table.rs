@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
+use pm_core::backend::EventSource;
 use pm_core::prelude::*;
-use pm_core::{EngineOptions, EventSource, Position, RecordedEvent};
+use pm_core::{EngineOptions, Position, RecordedEvent};
 use pm_postgres::{EventTable, PgBackend, PgTableSource};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -183,7 +184,7 @@ async fn read_when_visible(
     source: &PgTableSource,
     after: Position,
     families: &[&str],
-) -> pm_core::ReadBatch {
+) -> pm_core::backend::ReadBatch {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let batch = source.read(after, families, 100).await.unwrap();

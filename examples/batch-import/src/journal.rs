@@ -6,9 +6,8 @@
 
 use std::future::Future;
 
-use pm_core::{
-    Event, EventLog, EventSource, ExpectedVersion, MemoryLog, NewEvent, Position, RecordedEvent,
-};
+use pm_core::backend::EventSource;
+use pm_core::{Event, EventLog, ExpectedVersion, MemoryLog, NewEvent, Position, RecordedEvent};
 use pm_postgres::{EventTable, PgTableSource};
 use serde_json::Value;
 use sqlx::{PgPool, Row};

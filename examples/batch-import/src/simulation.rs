@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use pm_core::{Engine, EventSource, MemoryStore, ProcessManager, Store};
+use pm_core::backend::{EventSource, Store};
+use pm_core::{Engine, MemoryStore, ProcessManager};
 use pm_postgres::PgBackend;
 use sqlx::PgPool;
 

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use pm_core::{Event, EventSource, Position, RecordedEvent};
+use pm_core::backend::EventSource;
+use pm_core::{Event, Position, RecordedEvent};
 
 use crate::events::{BookingEvent, PaymentEvent, TicketsEvent};
 use crate::id::BookingId;

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use pm_core::{DeadLetter, EventSource, ParkedEvent, ProcessManager, Store};
+use pm_core::backend::{DeadLetter, EventSource, ParkedEvent, Store};
+use pm_core::ProcessManager;
 
 use crate::events::{BookingEvent, PaymentEvent, TicketsEvent};
 use crate::history::{Histories, History};
@@ -310,7 +311,8 @@ fn each_ending(
 
 #[cfg(test)]
 mod tests {
-    use pm_core::{Event, OutboxCommand, Position, RecordedEvent};
+    use pm_core::backend::OutboxCommand;
+    use pm_core::{Event, Position, RecordedEvent};
 
     use super::*;
     use crate::events::*;
@@ -545,7 +547,7 @@ mod tests {
     fn parked_instances_and_dead_letters_fail() {
         let parked = ParkedEvent {
             instance: Some(ID.to_string()),
-            item: pm_core::ParkedItem::Event(placed().0.remove(0)),
+            item: pm_core::backend::ParkedItem::Event(placed().0.remove(0)),
             error: Some("handler panicked".to_owned()),
         };
         let dead = DeadLetter {

@@ -21,16 +21,16 @@ use crate::timeout::Timeout;
 
 /// What happened to the events and timeouts of a batch, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BatchCounts {
+pub(crate) struct BatchCounts {
     /// Events whose handler ran.
-    pub handled: u64,
+    pub(crate) handled: u64,
     /// Events skipped: ignored, not correlated, for a completed instance, or
     /// for an instance that does not exist and a handler that does not start one.
-    pub skipped: u64,
+    pub(crate) skipped: u64,
     /// Events and timeouts that parked an instance or were held behind one.
-    pub parked: u64,
+    pub(crate) parked: u64,
     /// Timeouts whose handler ran.
-    pub timeouts_fired: u64,
+    pub(crate) timeouts_fired: u64,
 }
 
 /// The outcome of [`apply_batch`].

@@ -22,7 +22,7 @@ use super::batch::BatchCounts;
 
 /// Live counters of one process.
 #[derive(Debug)]
-pub struct ProcessMetrics {
+pub(crate) struct ProcessMetrics {
     process: &'static str,
     batches: AtomicU64,
     events_read: AtomicU64,
@@ -154,7 +154,7 @@ impl ProcessMetrics {
     }
 
     /// The current counts.
-    pub fn snapshot(&self) -> MetricsSnapshot {
+    pub(crate) fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             batches: self.batches.load(Ordering::Relaxed),
             events_read: self.events_read.load(Ordering::Relaxed),

@@ -28,8 +28,9 @@ mod retention;
 mod run;
 mod sweeps;
 
-pub use batch::BatchCounts;
-pub use metrics::{MetricsSnapshot, ProcessMetrics};
+pub use metrics::MetricsSnapshot;
+
+pub(crate) use metrics::ProcessMetrics;
 
 pub(crate) use batch::{apply_batch, run_handler, BatchInput};
 pub(crate) use run::instances_to_load;

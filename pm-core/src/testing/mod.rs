@@ -5,9 +5,9 @@
 //! Both run the real routing, handlers and batch logic of the engine on an
 //! in-memory store, synchronously, so tests need no runtime and no waiting.
 //! [`FaultyStore`] injects lost commit replies and paused commits into a
-//! running engine; [`conformance`] is the suite every store must pass.
+//! running engine; the suite every store must pass is
+//! [`backend::conformance`](crate::backend::conformance).
 
-pub mod conformance;
 mod converge;
 mod explore;
 mod faulty;

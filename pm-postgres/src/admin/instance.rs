@@ -2,10 +2,8 @@
 //! snapshot (what `pm show` prints).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use pm_core::{
-    BoxError, DeadLetter, InstanceStatus, OutboxCommand, ParkedEntry, ParkedEvent, ParkedItem,
-    Position, ProcessManager, RecordedEvent, Result,
-};
+use pm_core::backend::{DeadLetter, OutboxCommand, ParkedEntry, ParkedEvent, ParkedItem};
+use pm_core::{BoxError, InstanceStatus, Position, ProcessManager, RecordedEvent, Result};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;

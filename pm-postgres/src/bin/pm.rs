@@ -22,7 +22,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use pm_core::{ParkedItem, Position, Release};
+use pm_core::backend::{ParkedItem, Release};
+use pm_core::Position;
 use pm_postgres::{
     Admin, DeliveryStatus, LogHorizon, OneLine, PgBackend, ProcessStatus, Selection,
 };

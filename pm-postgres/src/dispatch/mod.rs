@@ -4,7 +4,8 @@
 //! call is one short transaction; none is held open across a gateway call.
 
 use chrono::{DateTime, Utc};
-use pm_core::{Claim, DeadLetter, FailedDelivery, OutboxCommand, Result};
+use pm_core::backend::{Claim, DeadLetter, FailedDelivery, OutboxCommand};
+use pm_core::Result;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use pm_core::{
-    EventLog, EventSource, ExpectedVersion, NewEvent, Position, ReadBatch, RecordedEvent, Result,
-};
+use pm_core::backend::{EventSource, ReadBatch};
+use pm_core::{EventLog, ExpectedVersion, NewEvent, Position, RecordedEvent, Result};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgConnection, PgPool};

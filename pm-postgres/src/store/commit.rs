@@ -5,7 +5,8 @@
 //! and rolls everything back.
 
 use chrono::{DateTime, Utc};
-use pm_core::{Batch, Error, ParkedItem, Result};
+use pm_core::backend::{Batch, ParkedItem};
+use pm_core::{Error, Result};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;

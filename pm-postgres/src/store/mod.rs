@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use pm_core::{
-    Batch, Claim, DeadLetter, Descriptor, DueTimeout, FailedDelivery, InstanceRecord,
-    InstanceStatus, Membership, OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent,
-    ParkedItem, PartitionLease, Position, ProcessStats, Purged, RecordedEvent, Release,
-    ReleasedItem, Result, Store, Worker,
+use pm_core::backend::{
+    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, Membership,
+    OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent, ParkedItem, PartitionLease,
+    ProcessStats, Purged, Release, ReleasedItem, Store, Worker,
 };
+use pm_core::{Descriptor, InstanceStatus, Position, RecordedEvent, Result};
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::watch;

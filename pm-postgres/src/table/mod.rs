@@ -58,7 +58,8 @@ mod sql;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use pm_core::{Event, EventSource, Position, ReadBatch, Result};
+use pm_core::backend::{EventSource, ReadBatch};
+use pm_core::{Event, Position, Result};
 use sqlx::PgPool;
 use tokio::sync::watch;
 

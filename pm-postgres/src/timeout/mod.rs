@@ -2,7 +2,8 @@
 //! loop waits until the next due time, so no timer lives in memory only.
 
 use chrono::{DateTime, Utc};
-use pm_core::{DueTimeout, OwnedPartitions, Result};
+use pm_core::backend::{DueTimeout, OwnedPartitions};
+use pm_core::Result;
 use sqlx::PgPool;
 
 use crate::error::database;

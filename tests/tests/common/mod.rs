@@ -11,8 +11,9 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use pm_core::backend::{EventSource, Store};
 use pm_core::prelude::*;
-use pm_core::{EngineOptions, EventSource, RetryPolicy, RunningEngine, Store};
+use pm_core::{EngineOptions, RetryPolicy, RunningEngine};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

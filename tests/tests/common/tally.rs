@@ -2,8 +2,9 @@
 //! sends one command, so state and commands can be checked against the log
 //! (each event applied exactly once: G1, each command recorded once: G2).
 
+use pm_core::backend::EventSource;
 use pm_core::prelude::*;
-use pm_core::{EventSource, Position};
+use pm_core::Position;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -15,8 +15,9 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use pm_core::backend::Store;
 use pm_core::{
-    Engine, EngineOptions, EventLog, MemoryLog, MemoryStore, ProcessManager, RunningEngine, Store,
+    Engine, EngineOptions, EventLog, MemoryLog, MemoryStore, ProcessManager, RunningEngine,
 };
 use pm_postgres::PgBackend;
 

@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use pm_core::{Event, EventLog, ExpectedVersion, NewEvent, ProcessManager, Store};
+use pm_core::backend::Store;
+use pm_core::{Event, EventLog, ExpectedVersion, NewEvent, ProcessManager};
 
 use super::{Config, POLL};
 use crate::events::{BookingEvent, BookingPlaced};

@@ -1,7 +1,8 @@
 //! [`LogTail`]: follows the log to tell a run that moves from one that
 //! stands still, whichever process appends.
 
-use pm_core::{EventSource, Position};
+use pm_core::backend::EventSource;
+use pm_core::Position;
 
 /// Events read per call.
 const READ_BATCH: usize = 5_000;

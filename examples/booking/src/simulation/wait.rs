@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use pm_core::{EventLog, OwnedPartitions, ProcessManager, Store};
+use pm_core::backend::{OwnedPartitions, Store};
+use pm_core::{EventLog, ProcessManager};
 
 use super::tail::LogTail;
 use super::{Config, POLL};
