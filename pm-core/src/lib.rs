@@ -89,7 +89,7 @@ pub mod testing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{command_id, Command, CommandCause, DeliveryOrder, SentBy};
-pub use context::{Context, Effects, TimeoutChange, Undeclared};
+pub use context::{Context, Undeclared};
 pub use dispatch::{CommandMeta, Dispatch, DispatchError, RetryPolicy};
 pub use engine::{Engine, EngineOptions, MetricsSnapshot, RunningEngine};
 pub use error::{BoxError, DecodeError, Error, ErrorChain, Result};
@@ -97,8 +97,8 @@ pub use event::{in_family, Event, NewEvent, RecordedEvent};
 pub use graph::mermaid;
 pub use log::{EventLog, ExpectedVersion, MemoryLog, Position};
 pub use process::{
-    Advisories, Correlation, Descriptor, HandlerInfo, IgnoredInfo, Now, Outcome, ProcessId,
-    ProcessManager, Routed, StateInfo, Subscription, Transition, Trigger, WithoutStates,
+    Advisories, Correlation, Descriptor, HandlerInfo, IgnoredInfo, ProcessId, ProcessManager,
+    StateInfo, Subscription, Transition, Trigger, WithoutStates,
 };
 pub use state::State;
 pub use store::{InstanceStatus, MemoryStore};

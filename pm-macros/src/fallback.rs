@@ -69,15 +69,15 @@ pub(crate) fn expand(process: &Process<'_>, errors: TokenStream) -> TokenStream 
                 ::core::unreachable!()
             }
 
-            fn route(_: &::pm_core::RecordedEvent) -> ::pm_core::Routed<Self> {
+            fn route(_: &::pm_core::RecordedEvent) -> ::pm_core::__private::Routed<Self> {
                 ::core::unreachable!()
             }
 
-            fn handle(&mut self, _: &Self::Event, _: &Self::Id, _: ::pm_core::Now) -> ::pm_core::Outcome<Self> {
+            fn handle(&mut self, _: &Self::Event, _: &Self::Id, _: ::pm_core::__private::Now) -> ::pm_core::__private::Outcome<Self> {
                 ::core::unreachable!()
             }
 
-            fn on_timeout(&mut self, _: Self::Timeout, _: &Self::Id, _: ::pm_core::Now) -> ::pm_core::Outcome<Self> {
+            fn on_timeout(&mut self, _: Self::Timeout, _: &Self::Id, _: ::pm_core::__private::Now) -> ::pm_core::__private::Outcome<Self> {
                 ::core::unreachable!()
             }
         }

@@ -1,7 +1,9 @@
 mod command;
 pub mod reach;
 
+pub use crate::context::{Effects, TimeoutChange};
 pub use crate::event::VariantInfo;
+pub use crate::process::{Now, Outcome, Routed};
 pub use command::*;
 pub use serde;
 pub use serde_json;

@@ -90,7 +90,7 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
                 #descriptor
             }
 
-            fn route(event: &::pm_core::RecordedEvent) -> ::pm_core::Routed<Self> {
+            fn route(event: &::pm_core::RecordedEvent) -> ::pm_core::__private::Routed<Self> {
                 #route
             }
 
@@ -98,8 +98,8 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
                 &mut self,
                 event: &Self::Event,
                 id: &Self::Id,
-                now: ::pm_core::Now,
-            ) -> ::pm_core::Outcome<Self> {
+                now: ::pm_core::__private::Now,
+            ) -> ::pm_core::__private::Outcome<Self> {
                 #handle
             }
 
@@ -107,8 +107,8 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
                 &mut self,
                 kind: Self::Timeout,
                 id: &Self::Id,
-                now: ::pm_core::Now,
-            ) -> ::pm_core::Outcome<Self> {
+                now: ::pm_core::__private::Now,
+            ) -> ::pm_core::__private::Outcome<Self> {
                 #on_timeout
             }
         }
@@ -179,7 +179,7 @@ fn expand_route(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream {
                             #(#fallback_ids,)*
                             _ => ::pm_core::__private::id_from_stream(&event.stream_id, #id_name).ok(),
                         };
-                        return ::pm_core::Routed::Undecodable {
+                        return ::pm_core::__private::Routed::Undecodable {
                             id,
                             error: ::std::string::ToString::to_string(&::pm_core::ErrorChain(&error)),
                         };
@@ -191,9 +191,9 @@ fn expand_route(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream {
                     // checks fail the build when a variant is neither handled
                     // nor ignored.
                     #[allow(unreachable_patterns)]
-                    _ => return ::pm_core::Routed::Ignored,
+                    _ => return ::pm_core::__private::Routed::Ignored,
                 };
-                return ::pm_core::Routed::Deliver {
+                return ::pm_core::__private::Routed::Deliver {
                     id,
                     starts,
                     handler,
@@ -204,7 +204,7 @@ fn expand_route(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream {
     });
     quote! {
         #(#families)*
-        ::pm_core::Routed::NotSubscribed
+        ::pm_core::__private::Routed::NotSubscribed
     }
 }
 
@@ -214,7 +214,9 @@ fn route_arm(row: &Row<'_, '_>, id_name: &str) -> Option<TokenStream> {
     let path = row.path()?;
     let span = path.span();
     let Some(first) = row.handlers.first() else {
-        return Some(quote_spanned!(span=> #path { .. } => return ::pm_core::Routed::Ignored));
+        return Some(
+            quote_spanned!(span=> #path { .. } => return ::pm_core::__private::Routed::Ignored),
+        );
     };
     let on = first.on()?;
     let starts = row
@@ -232,7 +234,7 @@ fn route_arm(row: &Row<'_, '_>, id_name: &str) -> Option<TokenStream> {
             #path { .. } => match ::pm_core::__private::id_from_stream(&event.stream_id, #id_name) {
                 ::core::result::Result::Ok(id) => (id, #starts, #method),
                 ::core::result::Result::Err(error) => {
-                    return ::pm_core::Routed::Undecodable { id: ::core::option::Option::None, error };
+                    return ::pm_core::__private::Routed::Undecodable { id: ::core::option::Option::None, error };
                 }
             }
         },
@@ -257,7 +259,7 @@ fn route_arm(row: &Row<'_, '_>, id_name: &str) -> Option<TokenStream> {
                 #path(payload) => match #function(payload) {
                     ::core::option::Option::Some(id) => (id, #starts, #method),
                     ::core::option::Option::None => {
-                        return ::pm_core::Routed::Uncorrelated {
+                        return ::pm_core::__private::Routed::Uncorrelated {
                             reason: ::std::string::ToString::to_string(#reason),
                         };
                     }
@@ -294,7 +296,7 @@ fn expand_handle(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream {
                 #(#arms,)*
                 // Events ignored in every state are never routed to `handle`.
                 #[allow(unreachable_patterns)]
-                _ => ::pm_core::Outcome::Ignored,
+                _ => ::pm_core::__private::Outcome::Ignored,
             }
         }
     });
@@ -313,7 +315,7 @@ fn expand_on_timeout(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream
     let arms = rows_of(rows, Group::Timeout).filter_map(|row| {
         let path = row.path()?;
         let body = if row.handlers.is_empty() {
-            quote!(::pm_core::Outcome::Ignored)
+            quote!(::pm_core::__private::Outcome::Ignored)
         } else {
             dispatch_by_state(process, row, false)
         };
@@ -324,7 +326,7 @@ fn expand_on_timeout(process: &Process<'_>, rows: &[Row<'_, '_>]) -> TokenStream
             #(#arms,)*
             // Unreachable once the build passes (see the const checks).
             #[allow(unreachable_patterns)]
-            _ => ::pm_core::Outcome::Ignored,
+            _ => ::pm_core::__private::Outcome::Ignored,
         }
     }
 }
@@ -339,7 +341,7 @@ fn dispatch_by_state(process: &Process<'_>, row: &Row<'_, '_>, binds_payload: bo
             .handlers
             .first()
             .map(|handler| call_handler(process, handler, binds_payload))
-            .unwrap_or_else(|| quote!(::pm_core::Outcome::Ignored));
+            .unwrap_or_else(|| quote!(::pm_core::__private::Outcome::Ignored));
     };
     // States match by name: their paths are type-checked once, by the
     // const checks, so a wrong one is reported once.
@@ -364,7 +366,7 @@ fn dispatch_by_state(process: &Process<'_>, row: &Row<'_, '_>, binds_payload: bo
         match #current {
             #(#arms,)*
             #[allow(unreachable_patterns)]
-            _ => ::pm_core::Outcome::Ignored,
+            _ => ::pm_core::__private::Outcome::Ignored,
         }
     }
 }
@@ -395,7 +397,7 @@ fn call_handler(process: &Process<'_>, handler: &Handler<'_>, binds_payload: boo
                 #path { #(#fields,)* .. } => #call,
                 // `decoded` was matched on this variant already.
                 #[allow(unreachable_patterns)]
-                _ => return ::pm_core::Outcome::Ignored,
+                _ => return ::pm_core::__private::Outcome::Ignored,
             }
         },
         _ => call,
@@ -424,7 +426,7 @@ fn call_handler(process: &Process<'_>, handler: &Handler<'_>, binds_payload: boo
         #call;
         #transition_check
         #completion
-        ::pm_core::Outcome::Handled(cx.__into_effects())
+        ::pm_core::__private::Outcome::Handled(cx.__into_effects())
     }}
 }
 
@@ -517,7 +519,7 @@ fn expand_transition_check(field: &syn::Ident, handler: &Handler<'_>) -> TokenSt
         return quote! {
             #after
             if __pm_to != __pm_from {
-                return ::pm_core::Outcome::Rejected(::std::format!(
+                return ::pm_core::__private::Outcome::Rejected(::std::format!(
                     "handler `{}` moved the state from `{}` to `{}` but declares no `to(..)`; add `to({})` if that move is intended",
                     #name, __pm_from, __pm_to, __pm_to
                 ));
@@ -529,7 +531,7 @@ fn expand_transition_check(field: &syn::Ident, handler: &Handler<'_>) -> TokenSt
     quote! {
         #after
         if !::pm_core::__private::contains_str(&[#(#names),*], __pm_to) {
-            return ::pm_core::Outcome::Rejected(::std::format!(
+            return ::pm_core::__private::Outcome::Rejected(::std::format!(
                 "handler `{}` moved the state from `{}` to `{}`, outside its `to({})`",
                 #name, __pm_from, __pm_to, #allowed
             ));
