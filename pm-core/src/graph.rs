@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::process::{Descriptor, Trigger, ONLY_STATE};
+use crate::descriptor::{Descriptor, Trigger, ONLY_STATE};
 
 /// Draws the states, the events and timeouts that move between them, and
 /// the commands each sends, as Mermaid `stateDiagram-v2` text.

@@ -72,6 +72,7 @@ pub mod backend;
 mod clock;
 mod command;
 mod context;
+pub mod descriptor;
 mod dispatch;
 mod engine;
 mod error;
@@ -96,10 +97,7 @@ pub use error::{BoxError, DecodeError, Error, ErrorChain, Result};
 pub use event::{in_family, Event, NewEvent, RecordedEvent};
 pub use graph::mermaid;
 pub use log::{EventLog, ExpectedVersion, MemoryLog, Position};
-pub use process::{
-    Advisories, Correlation, Descriptor, HandlerInfo, IgnoredInfo, ProcessId, ProcessManager,
-    StateInfo, Subscription, Transition, Trigger, WithoutStates,
-};
+pub use process::{ProcessId, ProcessManager, WithoutStates};
 pub use state::State;
 pub use store::{InstanceStatus, MemoryStore};
 pub use timeout::{NoTimeout, Timeout};

@@ -65,7 +65,7 @@ pub(crate) fn expand(process: &Process<'_>, errors: TokenStream) -> TokenStream 
 
             const NAME: &'static str = "";
 
-            fn descriptor() -> &'static ::pm_core::Descriptor {
+            fn descriptor() -> &'static ::pm_core::descriptor::Descriptor {
                 ::core::unreachable!()
             }
 

@@ -17,10 +17,10 @@ use serde_json::Value;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::descriptor::Descriptor;
 use crate::error::Result;
 use crate::event::RecordedEvent;
 use crate::log::Position;
-use crate::process::Descriptor;
 
 /// The life-cycle status of an instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use super::scenario::Input;
 use crate::clock::{Clock, ManualClock};
 use crate::context::TimeoutChange;
+use crate::descriptor::{Trigger, ONLY_STATE};
 use crate::engine::run_handler;
-use crate::process::{Outcome, ProcessManager, Routed, Trigger, ONLY_STATE};
+use crate::process::{Outcome, ProcessManager, Routed};
 use crate::timeout::Timeout;
 
 /// Explores instance `id` of process `P`: from the state before its first
@@ -545,8 +546,8 @@ fn timeout_handler_in<P: ProcessManager>(kind: P::Timeout, state: &str) -> Optio
 }
 
 fn applies_in(
-    descriptor: &crate::process::Descriptor,
-    handler: &crate::process::HandlerInfo,
+    descriptor: &crate::descriptor::Descriptor,
+    handler: &crate::descriptor::HandlerInfo,
     state: &str,
 ) -> bool {
     if handler.from.is_empty() {

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
+use crate::descriptor::Descriptor;
 use crate::error::{Error, Result};
-use crate::process::Descriptor;
 use crate::store::{
     Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, Membership,
     OutboxCommand, OwnedPartitions, ParkedEntry, PartitionLease, ProcessStats, Purged, Release,

@@ -1,4 +1,4 @@
-//! The static `pm_core::Descriptor` of a process, for tooling.
+//! The static `pm_core::descriptor::Descriptor` of a process, for tooling.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -24,7 +24,7 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
     let subscriptions = attr.subscribe.iter().map(|path| {
         let written = path_string(path);
         quote! {
-            ::pm_core::Subscription {
+            ::pm_core::descriptor::Subscription {
                 event_enum: #written,
                 family: <#path as ::pm_core::Event>::FAMILY,
             }
@@ -38,7 +38,7 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
         let trigger = path_string(&entry.path);
         let states = state_names(&entry.states);
         let except = entry.except;
-        quote!(::pm_core::IgnoredInfo { trigger: #trigger, states: &[#(#states),*], except: #except })
+        quote!(::pm_core::descriptor::IgnoredInfo { trigger: #trigger, states: &[#(#states),*], except: #except })
     });
     let (state, advisories) = match &attr.state {
         Some(field) => {
@@ -54,14 +54,14 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
                 const WAITS: [&str; WAITING] = #reach::names::<WAITING>(TABLE.variants, REACH.waits_on_events);
             };
             let state = quote! {
-                ::core::option::Option::Some(::pm_core::StateInfo {
+                ::core::option::Option::Some(::pm_core::descriptor::StateInfo {
                     field: #field_name,
                     enum_name: TABLE.name,
                     states: TABLE.variants,
                     initial: TABLE.initial,
                     finals: TABLE.finals,
                     legacy: TABLE.legacy,
-                    advisories: ::pm_core::Advisories {
+                    advisories: ::pm_core::descriptor::Advisories {
                         waits_on_events: &WAITS,
                         finishes_by_timeouts: REACH.finishes_by_timeouts,
                     },
@@ -85,7 +85,7 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
         .map(ToString::to_string);
     quote! {
         #advisories
-        static DESCRIPTOR: ::pm_core::Descriptor = ::pm_core::Descriptor {
+        static DESCRIPTOR: ::pm_core::descriptor::Descriptor = ::pm_core::descriptor::Descriptor {
             name: #name,
             id_type: #id_type,
             subscriptions: &[#(#subscriptions),*],
@@ -105,26 +105,26 @@ fn expand_handler_info(handler: &Handler<'_>) -> TokenStream {
     let (trigger, starts, correlation) = match handler.on() {
         Some(on) => {
             let correlation = match &on.correlate {
-                None => quote!(::pm_core::Correlation::StreamId),
+                None => quote!(::pm_core::descriptor::Correlation::StreamId),
                 Some(Correlate::Field(field)) => {
                     let field = field.to_string();
-                    quote!(::pm_core::Correlation::Field(#field))
+                    quote!(::pm_core::descriptor::Correlation::Field(#field))
                 }
                 Some(Correlate::Function(function)) => {
                     let function = path_string(function);
-                    quote!(::pm_core::Correlation::Function(#function))
+                    quote!(::pm_core::descriptor::Correlation::Function(#function))
                 }
             };
             (
-                quote!(::pm_core::Trigger::Event(#path)),
+                quote!(::pm_core::descriptor::Trigger::Event(#path)),
                 on.start.is_some(),
                 correlation,
             )
         }
         None => (
-            quote!(::pm_core::Trigger::Timeout(#path)),
+            quote!(::pm_core::descriptor::Trigger::Timeout(#path)),
             false,
-            quote!(::pm_core::Correlation::Instance),
+            quote!(::pm_core::descriptor::Correlation::Instance),
         ),
     };
     let sends = handler
@@ -135,7 +135,7 @@ fn expand_handler_info(handler: &Handler<'_>) -> TokenStream {
     let from = state_names(&handler.states().from);
     let to = state_names(&handler.states().to);
     quote! {
-        ::pm_core::HandlerInfo {
+        ::pm_core::descriptor::HandlerInfo {
             method: #method,
             trigger: #trigger,
             starts: #starts,

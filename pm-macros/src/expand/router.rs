@@ -86,7 +86,7 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
             #versioning
             #state_name
 
-            fn descriptor() -> &'static ::pm_core::Descriptor {
+            fn descriptor() -> &'static ::pm_core::descriptor::Descriptor {
                 #descriptor
             }
 

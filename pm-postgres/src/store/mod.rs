@@ -14,7 +14,8 @@ use pm_core::backend::{
     OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent, ParkedItem, PartitionLease,
     ProcessStats, Purged, Release, ReleasedItem, Store, Worker,
 };
-use pm_core::{Descriptor, InstanceStatus, Position, RecordedEvent, Result};
+use pm_core::descriptor::Descriptor;
+use pm_core::{InstanceStatus, Position, RecordedEvent, Result};
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::watch;
