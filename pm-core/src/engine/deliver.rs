@@ -275,21 +275,7 @@ async fn wait_for_commands<P, S, L>(
             None
         }
     };
-    // A time already past means the command waits behind an earlier one of
-    // its instance (leased elsewhere); the poll interval covers that case.
-    let now = shared.clock.now();
-    let command_ready = async {
-        match next {
-            Some(at) if at > now => shared.clock.sleep_until(at).await,
-            _ => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = shutdown.changed() => {}
-        () = super::changed_or_pending(outbox) => {}
-        () = command_ready => {}
-        () = tokio::time::sleep(shared.options.poll_interval) => {}
-    }
+    super::idle(shared, shutdown, outbox, next, None).await;
 }
 
 /// `at` plus `wait`, or the latest time there is.

@@ -361,6 +361,39 @@ pub(crate) fn error_backoff(failures: u32, max: Duration) -> Duration {
         .min(max)
 }
 
+/// Sleeps until `woken` changes, the engine clock reaches `due`, `deadline`
+/// passes, the poll interval passes, or shutdown is requested: the idle wait
+/// of every loop. A `due` already past is left to the poll interval (it
+/// waits behind work another worker holds).
+pub(crate) async fn idle<S, L>(
+    shared: &Shared<S, L>,
+    shutdown: &mut watch::Receiver<bool>,
+    woken: &mut watch::Receiver<u64>,
+    due: Option<chrono::DateTime<chrono::Utc>>,
+    deadline: Option<tokio::time::Instant>,
+) {
+    let now = shared.clock.now();
+    let due = async {
+        match due {
+            Some(at) if at > now => shared.clock.sleep_until(at).await,
+            _ => std::future::pending().await,
+        }
+    };
+    let deadline = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = shutdown.changed() => {}
+        () = changed_or_pending(woken) => {}
+        () = due => {}
+        () = deadline => {}
+        () = tokio::time::sleep(shared.options.poll_interval) => {}
+    }
+}
+
 /// Resolves when `receiver` sees a new value; never, once its sender is
 /// gone (a source whose wake-ups stopped is still polled, not spun on).
 pub(crate) async fn changed_or_pending(receiver: &mut watch::Receiver<u64>) {

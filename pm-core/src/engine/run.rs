@@ -390,18 +390,12 @@ async fn wait_for_work<P, S, L>(
     } else {
         None
     };
-    let now = shared.clock.now();
-    let timeout_due = async {
-        match next_due {
-            Some(at) if at > now => shared.clock.sleep_until(at).await,
-            _ => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = shutdown.changed() => {}
-        () = super::changed_or_pending(appended) => {}
-        () = timeout_due => {}
-        () = tokio::time::sleep_until(ownership.next_rebalance()) => {}
-        () = tokio::time::sleep(shared.options.poll_interval) => {}
-    }
+    super::idle(
+        shared,
+        shutdown,
+        appended,
+        next_due,
+        Some(ownership.next_rebalance()),
+    )
+    .await;
 }
