@@ -2,13 +2,14 @@
 //! snapshot (what `pm show` prints).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use pm_core::backend::{DeadLetter, OutboxCommand, ParkedEntry, ParkedEvent, ParkedItem};
-use pm_core::{BoxError, InstanceStatus, Position, ProcessManager, RecordedEvent, Result};
+use pm_core::backend::{DeadLetter, OutboxCommand, ParkedEntry, ParkedItem};
+use pm_core::{BoxError, InstanceStatus, Position, ProcessManager, Result};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::OneLine;
+use crate::store::ParkedEntryRow;
 
 const SNAPSHOT: &str = include_str!("../../sql/admin/snapshot.sql");
 const INSTANCE: &str = include_str!("../../sql/admin/instance.sql");
@@ -233,67 +234,6 @@ impl From<DeadLetterRow> for DeadLetter {
     }
 }
 
-/// A row of `instance_parked.sql`: an event, or a timeout when
-/// `timeout_kind` is set.
-#[derive(sqlx::FromRow)]
-struct ParkedRow {
-    id: i64,
-    released: bool,
-    instance_id: Option<String>,
-    error: Option<String>,
-    event_tx: Option<i64>,
-    event_position: Option<i64>,
-    stream_id: Option<String>,
-    stream_version: Option<i64>,
-    event_type: Option<String>,
-    payload: Option<Value>,
-    recorded_at: Option<DateTime<Utc>>,
-    timeout_kind: Option<String>,
-    due_at: Option<DateTime<Utc>>,
-}
-
-impl ParkedRow {
-    fn into_entry(self) -> Result<ParkedEntry> {
-        let id = self.id;
-        let missing = |column: &str| {
-            pm_core::Error::backend(
-                format!("parked item {id} cannot be read"),
-                format!("its `{column}` is missing"),
-            )
-        };
-        let item = match self.timeout_kind {
-            Some(kind) => ParkedItem::Timeout {
-                kind,
-                due_at: self.due_at.ok_or_else(|| missing("due_at"))?,
-            },
-            None => ParkedItem::Event(RecordedEvent {
-                position: Position {
-                    transaction: self.event_tx.ok_or_else(|| missing("event_tx"))?,
-                    sequence: self
-                        .event_position
-                        .ok_or_else(|| missing("event_position"))?,
-                },
-                stream_id: self.stream_id.ok_or_else(|| missing("stream_id"))?,
-                stream_version: self
-                    .stream_version
-                    .ok_or_else(|| missing("stream_version"))?,
-                event_type: self.event_type.ok_or_else(|| missing("event_type"))?,
-                payload: self.payload.ok_or_else(|| missing("payload"))?,
-                recorded_at: self.recorded_at.ok_or_else(|| missing("recorded_at"))?,
-            }),
-        };
-        Ok(ParkedEntry {
-            id,
-            released: self.released,
-            parked: ParkedEvent {
-                instance: self.instance_id,
-                item,
-                error: self.error,
-            },
-        })
-    }
-}
-
 /// Instance `id` of `process` with its state as JSON, read in one snapshot;
 /// `None` if it does not exist.
 pub(super) async fn instance_json(
@@ -327,7 +267,7 @@ struct Parts {
     pending: Vec<PendingRow>,
     delivered: Vec<DeliveredRow>,
     dead_letters: Vec<DeadLetterRow>,
-    parked: Vec<ParkedRow>,
+    parked: Vec<ParkedEntryRow>,
 }
 
 async fn read(
@@ -417,7 +357,7 @@ fn assemble(process: &str, row: InstanceRow, parts: Parts) -> Result<InstanceVie
         parked: parts
             .parked
             .into_iter()
-            .map(ParkedRow::into_entry)
+            .map(ParkedEntry::try_from)
             .collect::<Result<_>>()?,
     })
 }

@@ -340,9 +340,9 @@ impl From<StatsRow> for ProcessStats {
     }
 }
 
-/// A row of `store/parked_events.sql`.
+/// A row of `store/parked_events.sql` and `admin/instance_parked.sql`.
 #[derive(sqlx::FromRow)]
-struct ParkedEntryRow {
+pub(crate) struct ParkedEntryRow {
     id: i64,
     released: bool,
     #[sqlx(flatten)]
