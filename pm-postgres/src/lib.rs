@@ -20,11 +20,11 @@
 
 mod admin;
 mod backend;
-mod dispatch;
 mod error;
 mod lease;
 mod listen;
 mod log;
+mod outbox;
 mod store;
 mod table;
 mod timeout;

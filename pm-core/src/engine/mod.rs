@@ -21,7 +21,7 @@
 //! ```
 
 mod batch;
-mod deliver;
+mod dispatcher;
 mod metrics;
 mod ownership;
 mod retention;
@@ -242,7 +242,7 @@ impl<S: Store, L: EventSource> Engine<S, L> {
                 }
                 if let Some(dispatcher) = dispatcher {
                     let task =
-                        deliver::run_dispatcher::<P, S, L, D>(shared, dispatcher, task_metrics);
+                        dispatcher::run_dispatcher::<P, S, L, D>(shared, dispatcher, task_metrics);
                     tasks.push((P::NAME, "dispatcher", tokio::spawn(task)));
                 }
                 tasks

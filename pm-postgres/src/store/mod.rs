@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::error::database;
 use crate::log::not_null;
-use crate::{dispatch, lease, timeout};
+use crate::{lease, outbox, timeout};
 
 const LOAD_INSTANCES: &str = include_str!("../../sql/store/load_instances.sql");
 const STATS: &str = include_str!("../../sql/store/stats.sql");
@@ -144,19 +144,19 @@ impl Store for PgStore {
     }
 
     async fn claim_commands(&self, process: &str, claim: Claim) -> Result<Vec<OutboxCommand>> {
-        dispatch::claim(&self.pool, process, claim).await
+        outbox::claim(&self.pool, process, claim).await
     }
 
     async fn complete_commands(&self, lease: Uuid, ids: &[Uuid]) -> Result<()> {
-        dispatch::complete(&self.pool, lease, ids).await
+        outbox::complete(&self.pool, lease, ids).await
     }
 
     async fn fail_commands(&self, lease: Uuid, failures: &[FailedDelivery]) -> Result<()> {
-        dispatch::fail(&self.pool, lease, failures).await
+        outbox::fail(&self.pool, lease, failures).await
     }
 
     async fn next_command_at(&self, process: &str) -> Result<Option<DateTime<Utc>>> {
-        dispatch::next_available(&self.pool, process).await
+        outbox::next_available(&self.pool, process).await
     }
 
     fn subscribe_outbox(&self) -> watch::Receiver<u64> {
@@ -182,7 +182,7 @@ impl Store for PgStore {
     }
 
     async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
-        dispatch::dead_letters(&self.pool, process).await
+        outbox::dead_letters(&self.pool, process).await
     }
 
     async fn release_instance(
