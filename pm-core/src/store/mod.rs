@@ -565,8 +565,5 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records which processes run against this store, with their
     /// descriptors, for operator tooling. Called when a process loop starts.
-    fn register_process(&self, descriptor: &Descriptor) -> impl Future<Output = Result<()>> + Send {
-        let _ = descriptor;
-        async { Ok(()) }
-    }
+    fn register_process(&self, descriptor: &Descriptor) -> impl Future<Output = Result<()>> + Send;
 }

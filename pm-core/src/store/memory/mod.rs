@@ -16,6 +16,7 @@ use super::{
     PartitionLease, ProcessStats, Purged, Release, ReleasedItem, Store, Worker,
 };
 use crate::clock::{Clock, SystemClock};
+use crate::descriptor::Descriptor;
 use crate::error::{Error, Result};
 use crate::log::Position;
 
@@ -703,6 +704,11 @@ impl Store for MemoryStore {
                 parked: row.parked.clone(),
             })
             .collect())
+    }
+
+    /// The memory store has no operator tooling to tell: nothing to record.
+    async fn register_process(&self, _: &Descriptor) -> Result<()> {
+        Ok(())
     }
 
     async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
