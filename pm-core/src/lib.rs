@@ -14,6 +14,11 @@
 //! the derives [`derive@Event`], [`derive@State`] and [`derive@Timeout`].
 //! [`testing`] has the `Scenario`, `converges` and `Explorer` test kit.
 //!
+//! The root holds what process authors and engine users touch; two modules
+//! hold the rest: [`descriptor`], the static description of a process that
+//! tooling reads, and [`backend`], the contract a storage backend
+//! implements (with its conformance suite).
+//!
 //! ```
 //! use pm_core::prelude::*;
 //! use pm_core::testing::Scenario;
