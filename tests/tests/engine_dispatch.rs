@@ -251,3 +251,66 @@ async fn a_retry_waits_from_when_the_attempt_failed() {
         1
     );
 }
+
+/// Delivers every command after it took an hour of the engine's clock,
+/// longer than any claim's lease.
+#[derive(Clone)]
+struct SlowSuccess {
+    clock: ManualClock,
+    deliveries: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Dispatch<TaskCommand> for SlowSuccess {
+    async fn dispatch(&self, _: TaskCommand, _: CommandMeta) -> Result<(), DispatchError> {
+        self.deliveries
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.clock.advance(Duration::from_secs(3600));
+        Ok(())
+    }
+}
+
+/// The dispatcher settles a round while it claims the next, but not once
+/// that round's lease has run out: it would claim its own delivered and
+/// not yet acknowledged command again. (Several threads: a dispatcher that
+/// did claim it again would never go idle, and on one thread this test
+/// would never run again to fail.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_whose_lease_ran_out_is_settled_before_the_next_claim() {
+    let store = MemoryStore::new();
+    let clock = ManualClock::fixed();
+    let batch = pm_core::backend::Batch {
+        process: "task".to_owned(),
+        commands: vec![pm_core::backend::NewCommand {
+            id: uuid::Uuid::from_u128(1),
+            instance: "t-1".to_owned(),
+            ordering_key: "instance:t-1".to_owned(),
+            command_type: "Notify".to_owned(),
+            payload: serde_json::json!({ "task": "t-1", "text": "slow" }),
+            created_at: clock.now(),
+        }],
+        ..pm_core::backend::Batch::default()
+    };
+    store.commit(batch).await.unwrap();
+    let gateway = SlowSuccess {
+        clock: clock.clone(),
+        deliveries: std::sync::Arc::default(),
+    };
+    let engine = Engine::new(store.clone(), MemoryLog::new())
+        .with_clock(clock.clone())
+        .with_options(fast_options())
+        .register_dispatcher::<Task, _>(gateway.clone())
+        .start()
+        .unwrap();
+    eventually("the command is acknowledged", || async {
+        store.next_command_at("task").await.unwrap().is_none()
+    })
+    .await;
+    // A few more rounds, in which a second claim would have found it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    engine.shutdown().await.unwrap();
+    assert_eq!(
+        gateway.deliveries.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the command was delivered again before its acknowledgement"
+    );
+}

@@ -44,7 +44,10 @@ where
         let (settled, claimed) = match settling.take() {
             Some((lease_end, previous)) if lease_end > now => {
                 let round = claim_and_deliver::<P, S, L, D>(&shared, &dispatcher, &metrics, now);
-                let ((), claimed) = tokio::join!(previous, round);
+                // The claim is polled first: on a store that answers at once
+                // (the memory store) it then runs before the settlement, as
+                // it may on any store.
+                let (claimed, ()) = tokio::join!(round, previous);
                 (true, claimed)
             }
             Some((_, previous)) => {
