@@ -81,3 +81,18 @@ pub enum Error {
 pub(crate) fn database(context: &'static str) -> impl FnOnce(sqlx::Error) -> pm_core::Error {
     move |source| pm_core::Error::backend(context, source)
 }
+
+/// `value`, or, with `context`, the error sqlx reports when a NULL is read
+/// as not null: for rows whose columns are set only for some kinds of row.
+pub(crate) fn not_null<T>(
+    value: Option<T>,
+    column: &str,
+    context: &'static str,
+) -> pm_core::Result<T> {
+    value
+        .ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: format!("{column:?}"),
+            source: Box::new(sqlx::error::UnexpectedNullError),
+        })
+        .map_err(database(context))
+}

@@ -179,6 +179,23 @@ async fn g3_commands_of_one_instance_are_delivered_in_issue_order() {
     );
 }
 
+/// Records one pending `Notify` command of task `t-1`, issued at `at`.
+async fn record_one_command(store: &MemoryStore, at: chrono::DateTime<chrono::Utc>) {
+    let batch = pm_core::backend::Batch {
+        process: "task".to_owned(),
+        commands: vec![pm_core::backend::NewCommand {
+            id: uuid::Uuid::from_u128(1),
+            instance: "t-1".to_owned(),
+            ordering_key: "instance:t-1".to_owned(),
+            command_type: "Notify".to_owned(),
+            payload: serde_json::json!({ "task": "t-1", "text": "slow" }),
+            created_at: at,
+        }],
+        ..pm_core::backend::Batch::default()
+    };
+    store.commit(batch).await.unwrap();
+}
+
 /// Fails every delivery after it took an hour of the engine's clock.
 #[derive(Clone)]
 struct SlowFailure {
@@ -200,19 +217,7 @@ async fn a_retry_waits_from_when_the_attempt_failed() {
     let store = MemoryStore::new();
     let clock = ManualClock::fixed();
     let start = clock.now();
-    let batch = pm_core::backend::Batch {
-        process: "task".to_owned(),
-        commands: vec![pm_core::backend::NewCommand {
-            id: uuid::Uuid::from_u128(1),
-            instance: "t-1".to_owned(),
-            ordering_key: "instance:t-1".to_owned(),
-            command_type: "Notify".to_owned(),
-            payload: serde_json::json!({ "task": "t-1", "text": "slow" }),
-            created_at: start,
-        }],
-        ..pm_core::backend::Batch::default()
-    };
-    store.commit(batch).await.unwrap();
+    record_one_command(&store, start).await;
     let gateway = SlowFailure {
         clock: clock.clone(),
         attempts: std::sync::Arc::default(),
@@ -278,19 +283,7 @@ impl Dispatch<TaskCommand> for SlowSuccess {
 async fn a_round_whose_lease_ran_out_is_settled_before_the_next_claim() {
     let store = MemoryStore::new();
     let clock = ManualClock::fixed();
-    let batch = pm_core::backend::Batch {
-        process: "task".to_owned(),
-        commands: vec![pm_core::backend::NewCommand {
-            id: uuid::Uuid::from_u128(1),
-            instance: "t-1".to_owned(),
-            ordering_key: "instance:t-1".to_owned(),
-            command_type: "Notify".to_owned(),
-            payload: serde_json::json!({ "task": "t-1", "text": "slow" }),
-            created_at: clock.now(),
-        }],
-        ..pm_core::backend::Batch::default()
-    };
-    store.commit(batch).await.unwrap();
+    record_one_command(&store, clock.now()).await;
     let gateway = SlowSuccess {
         clock: clock.clone(),
         deliveries: std::sync::Arc::default(),

@@ -1,7 +1,8 @@
 //! The conformance suite every [`Store`] and [`EventLog`] must pass, as
 //! plain async functions; `tests/` runs each against the in-memory and the
 //! Postgres implementations. Each function panics (like `assert!`) on the
-//! first behaviour that differs from the contract.
+//! first behaviour that differs from the contract, a store call that fails
+//! included: it is test code, and a panic is how it reports.
 
 use std::time::Duration;
 

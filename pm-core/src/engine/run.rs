@@ -105,30 +105,25 @@ where
                 }
             }
         }
-        if !ownership.holds_any() {
-            wait_for_work::<P, S, L>(
+        // With no partition held there is nothing to read: wait as idle.
+        let round = if ownership.holds_any() {
+            retention
+                .run_if_due(&*shared.store, P::NAME, &ownership.partitions())
+                .await;
+            appended.borrow_and_update();
+            run_round::<P, S, L>(
                 &shared,
-                &ownership,
+                &metrics,
+                &families,
+                &mut ownership,
                 &mut sweeps,
-                &mut shutdown,
-                &mut appended,
+                &mut prefetched,
             )
-            .await;
-            continue;
-        }
-        retention
-            .run_if_due(&*shared.store, P::NAME, &ownership.partitions())
-            .await;
-        appended.borrow_and_update();
-        let round = run_round::<P, S, L>(
-            &shared,
-            &metrics,
-            &families,
-            &mut ownership,
-            &mut sweeps,
-            &mut prefetched,
-        );
-        match round.await {
+            .await
+        } else {
+            Ok(Round::Idle { held_back: false })
+        };
+        match round {
             Ok(Round::Worked) => failures = 0,
             Ok(Round::Idle { held_back }) => {
                 failures = 0;

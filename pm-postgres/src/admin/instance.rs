@@ -9,7 +9,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::OneLine;
-use crate::store::ParkedEntryRow;
+use crate::outbox::DeadLetterRow;
+use crate::store::{InstanceRow, ParkedEntryRow};
 
 const SNAPSHOT: &str = include_str!("../../sql/admin/snapshot.sql");
 const INSTANCE: &str = include_str!("../../sql/admin/instance.sql");
@@ -118,14 +119,9 @@ pub struct DeliveredCommand {
 
 /// A row of `instance.sql`.
 #[derive(sqlx::FromRow)]
-struct InstanceRow {
-    instance_id: String,
-    state: Value,
-    version: i64,
-    status: String,
-    schema_version: i32,
-    last_tx: i64,
-    last_position: i64,
+struct InstanceViewRow {
+    #[sqlx(flatten)]
+    stored: InstanceRow,
     updated_at: DateTime<Utc>,
     partition: Option<i32>,
     partitions: Option<i32>,
@@ -134,7 +130,7 @@ struct InstanceRow {
     leased: bool,
 }
 
-impl InstanceRow {
+impl InstanceViewRow {
     fn partition(&self) -> Option<InstancePartition> {
         Some(InstancePartition {
             partition: u32::try_from(self.partition?).ok()?,
@@ -204,36 +200,6 @@ impl From<DeliveredRow> for DeliveredCommand {
     }
 }
 
-/// A row of `instance_dead_letters.sql`.
-#[derive(sqlx::FromRow)]
-struct DeadLetterRow {
-    id: Uuid,
-    instance_id: String,
-    ordering_key: String,
-    command_type: String,
-    payload: Value,
-    attempts: i32,
-    created_at: DateTime<Utc>,
-    error: String,
-}
-
-impl From<DeadLetterRow> for DeadLetter {
-    fn from(row: DeadLetterRow) -> Self {
-        DeadLetter {
-            command: OutboxCommand {
-                id: row.id,
-                instance: row.instance_id,
-                ordering_key: row.ordering_key,
-                command_type: row.command_type,
-                payload: row.payload,
-                attempts: u32::try_from(row.attempts).unwrap_or(0),
-                created_at: row.created_at,
-            },
-            error: row.error,
-        }
-    }
-}
-
 /// Instance `id` of `process` with its state as JSON, read in one snapshot;
 /// `None` if it does not exist.
 pub(super) async fn instance_json(
@@ -274,8 +240,8 @@ async fn read(
     connection: &mut PgConnection,
     process: &str,
     id: &str,
-) -> Result<Option<(InstanceRow, Parts)>, sqlx::Error> {
-    let Some(row) = sqlx::query_as::<_, InstanceRow>(INSTANCE)
+) -> Result<Option<(InstanceViewRow, Parts)>, sqlx::Error> {
+    let Some(row) = sqlx::query_as::<_, InstanceViewRow>(INSTANCE)
         .bind(process)
         .bind(id)
         .fetch_optional(&mut *connection)
@@ -314,20 +280,21 @@ async fn read(
     Ok(Some((row, parts)))
 }
 
-fn assemble(process: &str, row: InstanceRow, parts: Parts) -> Result<InstanceView> {
-    let status = InstanceStatus::parse(&row.status).ok_or_else(|| {
+fn assemble(process: &str, row: InstanceViewRow, parts: Parts) -> Result<InstanceView> {
+    let partition = row.partition();
+    let stored = row.stored;
+    let status = InstanceStatus::parse(&stored.status).ok_or_else(|| {
         pm_core::Error::backend(
             format!(
                 "instance `{}` of process `{process}` cannot be read",
-                OneLine(&row.instance_id)
+                OneLine(&stored.instance_id)
             ),
             format!(
                 "its status `{}` is none of active, completed, parked",
-                OneLine(&row.status)
+                OneLine(&stored.status)
             ),
         )
     })?;
-    let partition = row.partition();
     let delivered_total = parts
         .delivered
         .first()
@@ -337,16 +304,16 @@ fn assemble(process: &str, row: InstanceRow, parts: Parts) -> Result<InstanceVie
         pending: parts
             .pending
             .into_iter()
-            .map(|pending| pending.into_command(&row.instance_id))
+            .map(|pending| pending.into_command(&stored.instance_id))
             .collect(),
-        id: row.instance_id,
-        state: Some(row.state).filter(|state| !state.is_null()),
+        id: stored.instance_id,
+        state: Some(stored.state).filter(|state| !state.is_null()),
         status,
-        version: row.version,
-        schema_version: row.schema_version,
+        version: stored.version,
+        schema_version: stored.schema_version,
         last_position: Position {
-            transaction: row.last_tx,
-            sequence: row.last_position,
+            transaction: stored.last_tx,
+            sequence: stored.last_position,
         },
         updated_at: row.updated_at,
         partition,

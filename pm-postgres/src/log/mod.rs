@@ -11,7 +11,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgConnection, PgPool};
 use tokio::sync::watch;
 
-use crate::error::database;
+use crate::error::{database, not_null};
 
 const APPEND: &str = include_str!("../../sql/log/append.sql");
 const READ: &str = include_str!("../../sql/log/read.sql");
@@ -329,17 +329,6 @@ impl From<EventRow> for RecordedEvent {
             recorded_at: row.recorded_at,
         }
     }
-}
-
-/// `value`, or, with `context`, the error sqlx reports when a NULL is read
-/// as not null: for rows whose columns are set only for some kinds of row.
-pub(crate) fn not_null<T>(value: Option<T>, column: &str, context: &'static str) -> Result<T> {
-    value
-        .ok_or_else(|| sqlx::Error::ColumnDecode {
-            index: format!("{column:?}"),
-            source: Box::new(sqlx::error::UnexpectedNullError),
-        })
-        .map_err(database(context))
 }
 
 /// Escapes `%`, `_` and `\` so a family name matches literally in LIKE.

@@ -54,12 +54,22 @@ struct ClaimedRow {
     seq: i64,
 }
 
-/// A dead letter as stored.
+/// A dead letter as stored (`outbox/dead_letters.sql`,
+/// `admin/instance_dead_letters.sql`).
 #[derive(sqlx::FromRow)]
-struct DeadLetterRow {
+pub(crate) struct DeadLetterRow {
     #[sqlx(flatten)]
     command: CommandRow,
     error: String,
+}
+
+impl From<DeadLetterRow> for DeadLetter {
+    fn from(row: DeadLetterRow) -> Self {
+        DeadLetter {
+            command: row.command.into(),
+            error: row.error,
+        }
+    }
 }
 
 /// A head locked for settling.
@@ -213,11 +223,5 @@ pub(crate) async fn dead_letters(pool: &PgPool, process: &str) -> Result<Vec<Dea
         .fetch_all(pool)
         .await
         .map_err(database("reading dead letters failed"))?;
-    Ok(rows
-        .into_iter()
-        .map(|row| DeadLetter {
-            command: row.command.into(),
-            error: row.error,
-        })
-        .collect())
+    Ok(rows.into_iter().map(DeadLetter::from).collect())
 }

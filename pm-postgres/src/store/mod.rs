@@ -21,8 +21,7 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::error::database;
-use crate::log::not_null;
+use crate::error::{database, not_null};
 use crate::{lease, outbox, timeout};
 
 const LOAD_INSTANCES: &str = include_str!("../../sql/store/load_instances.sql");
@@ -280,16 +279,17 @@ impl Store for PgStore {
     }
 }
 
-/// A row of `store/load_instances.sql`.
+/// The columns of `pm.instances` read back (`store/load_instances.sql`, and
+/// the start of `admin/instance.sql`).
 #[derive(sqlx::FromRow)]
-struct InstanceRow {
-    instance_id: String,
-    state: Value,
-    version: i64,
-    status: String,
-    schema_version: i32,
-    last_tx: i64,
-    last_position: i64,
+pub(crate) struct InstanceRow {
+    pub(crate) instance_id: String,
+    pub(crate) state: Value,
+    pub(crate) version: i64,
+    pub(crate) status: String,
+    pub(crate) schema_version: i32,
+    pub(crate) last_tx: i64,
+    pub(crate) last_position: i64,
 }
 
 impl TryFrom<InstanceRow> for InstanceRecord {
