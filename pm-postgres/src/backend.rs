@@ -13,6 +13,10 @@ use crate::log::PgEventLog;
 use crate::store::PgStore;
 use crate::{listen, migrate, MIGRATOR};
 
+/// How long the server lets one of the backend's connections sit idle
+/// inside a transaction before it ends the session.
+const IDLE_IN_TRANSACTION: &str = "5s";
+
 /// A connection pool with the log and the store over it, and the listener
 /// that wakes them.
 #[derive(Debug, Clone)]
@@ -128,8 +132,14 @@ impl PgBackendBuilder {
             source,
         })?;
         // The engine runs the same few statements with new arrays each time:
-        // one generic plan each beats re-planning every batch.
-        let options = options.options([("plan_cache_mode", "force_generic_plan")]);
+        // one generic plan each beats re-planning every batch. Its only
+        // transactions of several statements (acknowledging deliveries) last
+        // milliseconds; one left open by a worker frozen mid-way would hold
+        // locks that other workers' batches wait for, so the server ends it.
+        let options = options.options([
+            ("plan_cache_mode", "force_generic_plan"),
+            ("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(self.max_connections)
             .acquire_timeout(self.acquire_timeout)
