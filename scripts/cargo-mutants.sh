@@ -3,6 +3,9 @@
 # by every pm-tests target except the trybuild `ui` suite (built, but its one
 # test is skipped). Extra arguments go to cargo-mutants before the test
 # arguments: `-f pm-core/src/engine/batch.rs`, `--in-place`, `--shard 1/4`.
+# Results go to `$MUTANTS_OUTPUT/mutants.out` (`target` by default): give
+# each concurrent or kept run its own. One job at a time (cargo-mutants'
+# default, and the only choice with `--in-place`).
 # See CONTRIBUTING.md for what it takes and how to read the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +15,6 @@ exec cargo mutants \
   --exclude pm-core/src/backend/conformance.rs \
   --test-package pm-core,pm-postgres,pm-tests \
   --timeout 300 --build-timeout 600 \
-  --jobs 1 \
-  --output target \
+  --output "${MUTANTS_OUTPUT:-target}" \
   "$@" \
   -- --tests -- --exact --skip ui

@@ -13,21 +13,20 @@ use quote::ToTokens;
 use crate::ast::{is_context, path_string, written, Handler, Process};
 use crate::attr::Correlate;
 use crate::ctxt::Ctxt;
-use crate::lower::{lower, overlap, Cover, Overlap, Row};
+use crate::lower::{overlap, Cover, Overlap, Row, Table};
 use crate::prop::{command_variant, enum_of, variant_of};
 
 /// Runs every check, in order.
-pub(crate) fn check(cx: &Ctxt, process: &Process<'_>) {
+pub(crate) fn check(cx: &Ctxt, process: &Process<'_>, table: &Table<'_, '_>) {
     check_required_keys(cx, process);
     check_method_names(cx, process);
     check_listed_once(cx, process);
     check_signatures(cx, process);
     check_handler_paths(cx, process);
     check_state_keys(cx, process);
-    let rows = lower(process);
-    check_overlapping_covers(cx, &rows);
-    check_one_correlation_per_event(cx, &rows);
-    check_one_shape_per_event(cx, &rows);
+    check_overlapping_covers(cx, &table.rows);
+    check_one_correlation_per_event(cx, &table.rows);
+    check_one_shape_per_event(cx, &table.rows);
     check_start_handler(cx, process);
     check_command_names(cx, process);
     check_order_entries(cx, process);
@@ -641,7 +640,7 @@ mod tests {
         let item: syn::ItemImpl = syn::parse2(body).expect("test input is an impl block");
         let cx = Ctxt::new();
         if let Some(process) = Process::from_syn(&cx, args, &item) {
-            super::check(&cx, &process);
+            super::check(&cx, &process, &crate::lower::lower(&process));
         }
         let errors = cx
             .check()

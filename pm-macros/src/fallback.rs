@@ -7,13 +7,18 @@ use quote::quote;
 
 use crate::ast::Process;
 use crate::expand::{expand_command_enum, expand_exhaustive_checks, rewrite_impl, ContextMarker};
+use crate::lower::Table;
 use crate::prop::{command_variant, enum_of};
 
 /// The errors, the impl block (handlers may send anything, so no second
 /// round of undeclared-command errors), the command enum, a stub
 /// `ProcessManager` impl, and the missing-handler checks, which still
 /// report in the same build.
-pub(crate) fn expand(process: &Process<'_>, errors: TokenStream) -> TokenStream {
+pub(crate) fn expand(
+    process: &Process<'_>,
+    table: &Table<'_, '_>,
+    errors: TokenStream,
+) -> TokenStream {
     let impl_block = rewrite_impl(process, ContextMarker::AnyCommand);
     let self_ty = &process.original.self_ty;
     let id = process
@@ -33,7 +38,7 @@ pub(crate) fn expand(process: &Process<'_>, errors: TokenStream) -> TokenStream 
                 .find_map(|handler| handler.path().and_then(enum_of))
         })
         .map_or_else(|| quote!(::pm_core::NoTimeout), |path| quote!(#path));
-    let checks = expand_exhaustive_checks(process);
+    let checks = expand_exhaustive_checks(process, table);
     // The command enum too, unless its variant names clash, so that code
     // naming it elsewhere does not fail for a reason that is not the user's.
     let (commands, command_type) = if has_unique_command_names(process) {

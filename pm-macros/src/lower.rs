@@ -1,7 +1,8 @@
 //! The transition table: every event and timeout variant the process names,
 //! with the handlers and `ignore(..)` entries that cover it and the states
-//! they cover it in. The checks, the routing, the const coverage checks and
-//! the descriptor (hence the process graph) all read this one table.
+//! they cover it in. It is built once per macro call; the checks, the
+//! routing, the const coverage checks and the descriptor (hence the process
+//! graph) all read this one table.
 
 use syn::{Ident, Path};
 
@@ -16,6 +17,17 @@ pub(crate) enum Group {
     Event(usize),
     /// The `timeouts(..)` enum.
     Timeout,
+}
+
+/// A process definition lowered to its transition table.
+pub(crate) struct Table<'p, 'a> {
+    /// One row per variant, in the order variants first appear.
+    pub(crate) rows: Vec<Row<'p, 'a>>,
+    /// Every handler the rows hold: the event handlers, then the timeout
+    /// handlers, each in source order.
+    pub(crate) handlers: Vec<&'p Handler<'a>>,
+    /// Every `ignore(..)` entry the rows hold, in source order.
+    pub(crate) ignores: Vec<&'p IgnoreEntry>,
 }
 
 /// One variant and what covers it.
@@ -103,8 +115,9 @@ impl<'p, 'a> Row<'p, 'a> {
 /// Groups the handlers and ignore entries of `process` by variant, in the
 /// order variants first appear. Entries that belong to no known enum are
 /// left out (the checks report them).
-pub(crate) fn lower<'p, 'a>(process: &'p Process<'a>) -> Vec<Row<'p, 'a>> {
+pub(crate) fn lower<'p, 'a>(process: &'p Process<'a>) -> Table<'p, 'a> {
     let mut rows: Vec<Row<'p, 'a>> = Vec::new();
+    let (mut event_handlers, mut timeout_handlers) = (Vec::new(), Vec::new());
     for handler in &process.handlers {
         let Some(path) = handler.path() else {
             continue;
@@ -116,8 +129,13 @@ pub(crate) fn lower<'p, 'a>(process: &'p Process<'a>) -> Vec<Row<'p, 'a>> {
         };
         if let (Some(group), Some(variant)) = (group, variant_of(path)) {
             row_for(&mut rows, group, variant).handlers.push(handler);
+            match group {
+                Group::Event(_) => event_handlers.push(handler),
+                Group::Timeout => timeout_handlers.push(handler),
+            }
         }
     }
+    let mut ignores = Vec::new();
     for entry in &process.attr.ignore {
         let group = process
             .subscription_of(&entry.path)
@@ -129,9 +147,15 @@ pub(crate) fn lower<'p, 'a>(process: &'p Process<'a>) -> Vec<Row<'p, 'a>> {
             });
         if let (Some(group), Some(variant)) = (group, variant_of(&entry.path)) {
             row_for(&mut rows, group, variant).ignores.push(entry);
+            ignores.push(entry);
         }
     }
-    rows
+    event_handlers.append(&mut timeout_handlers);
+    Table {
+        rows,
+        handlers: event_handlers,
+        ignores,
+    }
 }
 
 fn row_for<'r, 'p, 'a>(

@@ -7,9 +7,10 @@ use crate::ast::{path_string, Handler, Process};
 use crate::attr::Correlate;
 use crate::expand::reach::reach_const;
 use crate::expand::state_table;
+use crate::lower::Table;
 use crate::prop::{command_variant, variant_of};
 
-pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
+pub(super) fn expand_descriptor(process: &Process<'_>, table: &Table<'_, '_>) -> TokenStream {
     let attr = &process.attr;
     let name = attr
         .name
@@ -30,11 +31,8 @@ pub(super) fn expand_descriptor(process: &Process<'_>) -> TokenStream {
             }
         }
     });
-    let handlers = process
-        .event_handlers()
-        .chain(process.timeout_handlers())
-        .map(expand_handler_info);
-    let ignored = attr.ignore.iter().map(|entry| {
+    let handlers = table.handlers.iter().copied().map(expand_handler_info);
+    let ignored = table.ignores.iter().map(|entry| {
         let trigger = path_string(&entry.path);
         let states = state_names(&entry.states);
         let except = entry.except;

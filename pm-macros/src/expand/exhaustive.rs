@@ -20,15 +20,18 @@ use syn::Path;
 use crate::ast::{path_string, Process};
 use crate::expand::reach::expand_reach_checks;
 use crate::expand::states::{expand_overlap_checks, expand_state_path_checks, StateExprs};
-use crate::lower::{lower, Group, Row};
+use crate::lower::{Group, Row, Table};
 use crate::prop::variant_of;
 
 /// The most variants an enum may have and still be checked one by one.
 const MAX_VARIANTS: usize = 64;
 
 /// Every const check of the process.
-pub(crate) fn expand_exhaustive_checks(process: &Process<'_>) -> TokenStream {
-    let rows = lower(process);
+pub(crate) fn expand_exhaustive_checks(
+    process: &Process<'_>,
+    table: &Table<'_, '_>,
+) -> TokenStream {
+    let rows = &table.rows;
     let states = StateExprs::of(process);
     let mut checks = TokenStream::new();
     for (index, enum_path) in process.attr.subscribe.iter().enumerate() {
@@ -41,12 +44,12 @@ pub(crate) fn expand_exhaustive_checks(process: &Process<'_>) -> TokenStream {
             continue;
         }
         let group = Group::Event(index);
-        checks.extend(expand_enum_check(enum_path, &rows, group, &states));
+        checks.extend(expand_enum_check(enum_path, rows, group, &states));
     }
     if let Some(timeouts) = &process.attr.timeouts {
-        checks.extend(expand_enum_check(timeouts, &rows, Group::Timeout, &states));
+        checks.extend(expand_enum_check(timeouts, rows, Group::Timeout, &states));
     }
-    checks.extend(expand_overlap_checks(process, &rows, &states));
+    checks.extend(expand_overlap_checks(process, rows, &states));
     checks.extend(expand_state_path_checks(process, &states));
     checks.extend(expand_reach_checks(process));
     checks

@@ -17,12 +17,14 @@ use crate::ast::Process;
 use crate::check;
 use crate::ctxt::Ctxt;
 use crate::fallback;
+use crate::lower::{lower, Table};
 
 pub(crate) use command::expand_command_enum;
 pub(crate) use exhaustive::{expand_exhaustive_checks, state_table};
 pub(crate) use strip::{rewrite_impl, strip_attributes, ContextMarker};
 
-/// The whole attribute macro: parse, check, then expand or fall back.
+/// The whole attribute macro: parse, lower, check, then expand or fall
+/// back.
 pub(crate) fn process_manager(args: TokenStream, input: TokenStream) -> TokenStream {
     let item: syn::ItemImpl = match syn::parse2(input.clone()) {
         Ok(item) => item,
@@ -34,20 +36,22 @@ pub(crate) fn process_manager(args: TokenStream, input: TokenStream) -> TokenStr
         let item = strip_attributes(&item);
         return quote!(#item #errors);
     };
-    check::check(&cx, &process);
+    let table = lower(&process);
+    check::check(&cx, &process, &table);
     match cx.check() {
-        Some(errors) => fallback::expand(&process, errors),
-        None => expand(&process),
+        Some(errors) => fallback::expand(&process, &table, errors),
+        None => expand(&process, &table),
     }
 }
 
-fn expand(process: &Process<'_>) -> TokenStream {
+fn expand(process: &Process<'_>, table: &Table<'_, '_>) -> TokenStream {
     let impl_block = rewrite_impl(process, ContextMarker::PerHandler);
     let markers = sends::expand_markers(process);
     let commands = command::expand_command_enum(process);
     let events = router::expand_event_enum(process);
-    let process_impl = router::expand_process_impl(process, descriptor::expand_descriptor(process));
-    let checks = expand_exhaustive_checks(process);
+    let descriptor = descriptor::expand_descriptor(process, table);
+    let process_impl = router::expand_process_impl(process, table, descriptor);
+    let checks = expand_exhaustive_checks(process, table);
     quote! {
         #impl_block
         #markers

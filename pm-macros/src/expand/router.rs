@@ -9,7 +9,7 @@ use syn::Path;
 
 use crate::ast::{path_string, Handler, Process};
 use crate::attr::Correlate;
-use crate::lower::{lower, Group, Row};
+use crate::lower::{Group, Row, Table};
 use crate::prop::variant_of;
 
 /// The hidden enum with one variant per subscribed event enum.
@@ -35,7 +35,11 @@ pub(super) fn expand_event_enum(process: &Process<'_>) -> TokenStream {
 }
 
 /// The `ProcessManager` impl.
-pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream) -> TokenStream {
+pub(super) fn expand_process_impl(
+    process: &Process<'_>,
+    table: &Table<'_, '_>,
+    descriptor: TokenStream,
+) -> TokenStream {
     let self_ty = &process.original.self_ty;
     let command_enum = process.command_enum();
     let event_enum = process.event_enum();
@@ -55,10 +59,10 @@ pub(super) fn expand_process_impl(process: &Process<'_>, descriptor: TokenStream
         .timeouts
         .as_ref()
         .map_or_else(|| quote!(::pm_core::NoTimeout), |path| quote!(#path));
-    let rows = lower(process);
-    let route = expand_route(process, &rows);
-    let handle = expand_handle(process, &rows);
-    let on_timeout = expand_on_timeout(process, &rows);
+    let rows = &table.rows;
+    let route = expand_route(process, rows);
+    let handle = expand_handle(process, rows);
+    let on_timeout = expand_on_timeout(process, rows);
     let versioning = expand_versioning(process);
     let state_name = process.attr.state.as_ref().map(|field| {
         quote_spanned! {field.span()=>
