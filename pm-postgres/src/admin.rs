@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use std::time::Duration;
 
 use pm_core::backend::{
-    DeadLetter, OwnedPartitions, ParkedEntry, ProcessStats, Purged, Release, Store,
+    DeadLetter, Operations, OwnedPartitions, ParkedEntry, ProcessStats, Purged, Release, Store,
 };
 use pm_core::{Position, ProcessManager, Result};
 use sqlx::PgPool;

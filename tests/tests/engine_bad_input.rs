@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use pm_core::backend::{ParkedItem, Store};
+use pm_core::backend::{Operations, ParkedItem};
 use pm_core::prelude::*;
 use pm_core::InstanceStatus;
 use serde_json::json;

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use pm_core::backend::Store;
+use pm_core::backend::{Operations, Store};
 use pm_core::prelude::*;
 use pm_core::{Clock, EngineOptions, RetryPolicy};
 

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use pm_core::backend::{Release, Store};
+use pm_core::backend::{Operations, Release, Store};
 use pm_core::prelude::*;
 use pm_core::InstanceStatus;
 use pm_postgres::PgBackend;
@@ -18,7 +18,7 @@ use sqlx::PgPool;
 /// it is active again and its timeout fires.
 async fn skipping_the_only_failed_item_unparks<S, L>(store: S, log: L)
 where
-    S: Store + Clone,
+    S: Store + Operations + Clone,
     L: EventLog + Clone,
 {
     let (clock, gateway) = (ManualClock::fixed(), Recorder::default());
@@ -53,7 +53,7 @@ where
 /// the tombstone is not parked, and nothing an operator does revives it.
 async fn a_completed_instance_ignores_late_bad_events<S, L>(store: S, log: L)
 where
-    S: Store + Clone,
+    S: Store + Operations + Clone,
     L: EventLog + Clone,
 {
     let gateway = Recorder::default();
@@ -84,7 +84,7 @@ where
 /// dropped, by id.
 async fn items_without_an_instance_can_be_released_and_dropped<S, L>(store: S, log: L)
 where
-    S: Store + Clone,
+    S: Store + Operations + Clone,
     L: EventLog + Clone,
 {
     let gateway = Recorder::default();
@@ -146,7 +146,7 @@ where
 /// bounded size.
 async fn a_huge_undecodable_payload_gets_a_bounded_error<S, L>(store: S, log: L)
 where
-    S: Store + Clone,
+    S: Store + Operations + Clone,
     L: EventLog + Clone,
 {
     let gateway = Recorder::default();

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{eventually, fast_options};
-use pm_core::backend::{EventSource, Store};
+use pm_core::backend::{EventSource, Operations, Store};
 use pm_core::prelude::*;
 use pm_postgres::PgBackend;
 use serde::{Deserialize, Serialize};
@@ -117,7 +117,7 @@ fn position(delivered: &[String], what: &str) -> usize {
 
 async fn commands_of_one_key_go_in_order_and_others_go_ahead<S, L>(store: S, log: L)
 where
-    S: Store + Clone,
+    S: Store + Operations + Clone,
     L: EventLog + EventSource + Clone,
 {
     let files = Files::default();

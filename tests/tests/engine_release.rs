@@ -7,7 +7,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::*;
-use pm_core::backend::{ParkedItem, Release, Store};
+use pm_core::backend::{Operations, ParkedItem, Release};
 use pm_core::prelude::*;
 use pm_core::testing::Scenario;
 use pm_core::InstanceStatus;

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use pm_core::backend::{EventSource, Store};
+use pm_core::backend::{EventSource, Operations, Store};
 use pm_core::prelude::*;
 use pm_core::{EngineOptions, InstanceStatus, RunningEngine};
 use pm_postgres::{Admin, PgBackend};
@@ -61,7 +61,7 @@ async fn late_events_for_a_removed_instance<S, L>(
     gateway: Recorder,
     keep: Duration,
 ) where
-    S: Store + Clone,
+    S: Store + Operations + Clone,
     L: EventLog + Clone,
 {
     let engine = engine_keeping(&store, &log, &gateway, keep);

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use pm_core::backend::Store;
+use pm_core::backend::Operations;
 use pm_core::prelude::*;
 use pm_postgres::{Admin, PgBackend, Selection};
 use sqlx::PgPool;

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use pm_core::backend::Store;
+use pm_core::backend::Operations;
 use pm_core::prelude::*;
 use pm_core::{EngineOptions, InstanceStatus};
 use pm_postgres::PgBackend;

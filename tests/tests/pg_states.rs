@@ -6,7 +6,7 @@ mod common;
 
 use common::door::*;
 use common::{append_door, eventually};
-use pm_core::backend::{Batch, InstanceWrite, Store};
+use pm_core::backend::{Batch, InstanceWrite, Operations, Store};
 use pm_core::prelude::*;
 use pm_core::{InstanceStatus, Position};
 use pm_postgres::{PgBackend, PgStore};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use pm_core::backend::{EventSource, Store};
+use pm_core::backend::{EventSource, Operations, Store};
 use pm_core::{Engine, MemoryStore, ProcessManager};
 use pm_postgres::PgBackend;
 use sqlx::PgPool;
@@ -97,7 +97,7 @@ pub async fn drive<S, L, J>(
     config: &Config,
 ) -> anyhow::Result<Report>
 where
-    S: Store + Clone,
+    S: Store + Operations + Clone,
     L: EventSource,
     J: Journal,
 {
@@ -143,7 +143,7 @@ where
 
 /// Waits until every batch has a completion in the journal and no command
 /// is left to deliver; returns the journal then.
-async fn wait_for_completions<S: Store, J: Journal>(
+async fn wait_for_completions<S: Store + Operations, J: Journal>(
     store: &S,
     journal: &J,
     batches: &[BatchId],

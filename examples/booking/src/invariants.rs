@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use pm_core::backend::{DeadLetter, EventSource, ParkedEvent, Store};
+use pm_core::backend::{DeadLetter, EventSource, Operations, ParkedEvent, Store};
 use pm_core::ProcessManager;
 
 use crate::events::{BookingEvent, PaymentEvent, TicketsEvent};
@@ -79,7 +79,7 @@ pub fn check_log(histories: &Histories) -> Vec<Check> {
 }
 
 /// Reads the log and the store's leftovers and checks every invariant.
-pub async fn check_all<S: Store, L: EventSource>(
+pub async fn check_all<S: Store + Operations, L: EventSource>(
     store: &S,
     log: &L,
 ) -> pm_core::Result<(Histories, Vec<Check>)> {

@@ -15,8 +15,8 @@ use crate::event::NewEvent;
 use crate::log::{EventLog, ExpectedVersion, Position, ReadBatch};
 use crate::store::{
     Batch, Claim, FailedDelivery, Fence, FencedPartition, InstanceStatus, InstanceWrite,
-    NewCommand, OwnedPartitions, ParkedEvent, ParkedItem, PartitionLease, Store, TimeoutWrite,
-    Worker,
+    NewCommand, Operations, OwnedPartitions, ParkedEvent, ParkedItem, PartitionLease, Store,
+    TimeoutWrite, Worker,
 };
 
 /// Reads until at least `count` events are visible: a log may hold back
@@ -213,7 +213,7 @@ fn worker(id: &str) -> Worker {
 const LEASE: Duration = Duration::from_secs(30);
 
 /// Joins `process` as `worker` and claims every free partition.
-async fn join_and_claim<S: Store>(
+async fn join_and_claim<S: Store + Operations>(
     store: &S,
     process: &str,
     id: &str,
@@ -247,7 +247,7 @@ fn fence(id: &str, held: &[PartitionLease], to: Position) -> Fence {
 }
 
 /// A batch with a stale instance writes nothing at all, not even its fence.
-pub async fn store_commit_is_all_or_nothing<S: Store>(store: &S) {
+pub async fn store_commit_is_all_or_nothing<S: Store + Operations>(store: &S) {
     let held = join_and_claim(store, "atomic", "w-1", 1, LEASE).await;
     let mut first = batch("atomic");
     first.instances = vec![instance("i-1", 0, 1)];
@@ -301,7 +301,7 @@ pub async fn store_commit_is_all_or_nothing<S: Store>(store: &S) {
 /// A process's partitions are created by its first heartbeat, at the start
 /// of their source; each keeps the checkpoint its fence moved it to; a
 /// process whose partitions read another source is refused.
-pub async fn store_keeps_checkpoints_per_partition<S: Store>(store: &S) {
+pub async fn store_keeps_checkpoints_per_partition<S: Store + Operations>(store: &S) {
     let membership = store
         .heartbeat("reader", "log", &worker("w-1"), 4, LEASE)
         .await
@@ -365,7 +365,7 @@ pub async fn store_keeps_checkpoints_per_partition<S: Store>(store: &S) {
 /// A commit whose fence starts from a checkpoint that moved since (a
 /// replay after a commit whose reply was lost) is refused, and writes
 /// nothing.
-pub async fn store_refuses_a_commit_from_a_moved_checkpoint<S: Store>(store: &S) {
+pub async fn store_refuses_a_commit_from_a_moved_checkpoint<S: Store + Operations>(store: &S) {
     let held = join_and_claim(store, "cas", "w-1", 1, LEASE).await;
     let mut first = batch("cas");
     first.instances = vec![instance("i-1", 0, 1)];
@@ -404,7 +404,7 @@ pub async fn store_refuses_a_commit_from_a_moved_checkpoint<S: Store>(store: &S)
 /// A worker whose lease ran out and whose partition another worker claimed
 /// commits nothing: the claim raised the epoch its fence names. The new
 /// owner commits; the old one can renew and release nothing.
-pub async fn store_fences_commits_by_owner_and_epoch<S: Store>(store: &S) {
+pub async fn store_fences_commits_by_owner_and_epoch<S: Store + Operations>(store: &S) {
     let stale = join_and_claim(store, "fenced", "w-old", 1, Duration::ZERO).await;
     assert_eq!(stale.len(), 1);
     let fresh = join_and_claim(store, "fenced", "w-new", 1, LEASE).await;
@@ -454,7 +454,7 @@ pub async fn store_fences_commits_by_owner_and_epoch<S: Store>(store: &S) {
 
 /// Workers claim disjoint partitions; claims skip `avoid`; a released
 /// partition is claimable at once; heartbeats tell live workers apart.
-pub async fn store_shares_partitions_between_workers<S: Store>(store: &S) {
+pub async fn store_shares_partitions_between_workers<S: Store + Operations>(store: &S) {
     for id in ["w-b", "w-a"] {
         store
             .heartbeat("shared", "log", &worker(id), 4, LEASE)
@@ -503,7 +503,7 @@ pub async fn store_shares_partitions_between_workers<S: Store>(store: &S) {
 
 /// Due timeouts, the next due time and released items come only from the
 /// partitions asked for.
-pub async fn store_takes_timeouts_of_owned_partitions_only<S: Store>(store: &S) {
+pub async fn store_takes_timeouts_of_owned_partitions_only<S: Store + Operations>(store: &S) {
     let (one, other) = ids_in_two_partitions();
     let mut scheduled = batch("split");
     scheduled.instances = vec![instance(&one, 0, 1), instance(&other, 0, 1)];
@@ -553,7 +553,7 @@ fn ids_in_two_partitions() -> (String, String) {
 
 /// A command recorded twice (same id) is stored once, even after it was
 /// delivered.
-pub async fn store_records_a_command_once<S: Store>(store: &S) {
+pub async fn store_records_a_command_once<S: Store + Operations>(store: &S) {
     let replayed = || {
         let mut replayed = batch("once");
         replayed.commands = vec![command("i-1", 1, at(0)), command("i-2", 2, at(0))];
@@ -581,7 +581,7 @@ pub async fn store_records_a_command_once<S: Store>(store: &S) {
 }
 
 /// Only the oldest pending command of each instance can be claimed.
-pub async fn store_claims_only_the_oldest_command_of_an_instance<S: Store>(store: &S) {
+pub async fn store_claims_only_the_oldest_command_of_an_instance<S: Store + Operations>(store: &S) {
     let mut commands = batch("ordered");
     commands.commands = vec![
         command("i-1", 1, at(0)),
@@ -615,7 +615,7 @@ pub async fn store_claims_only_the_oldest_command_of_an_instance<S: Store>(store
 
 /// Acknowledging under another lease changes nothing; an expired lease
 /// lets another claim take the command.
-pub async fn store_fences_acknowledgements_by_lease<S: Store>(store: &S) {
+pub async fn store_fences_acknowledgements_by_lease<S: Store + Operations>(store: &S) {
     let mut commands = batch("fenced");
     commands.commands = vec![command("i-1", 1, at(0))];
     store.commit(commands).await.expect("commit");
@@ -663,7 +663,7 @@ pub async fn store_fences_acknowledgements_by_lease<S: Store>(store: &S) {
 
 /// A retried command waits until its time; a dead letter leaves the outbox
 /// and unblocks the instance's next command.
-pub async fn store_retries_and_dead_letters<S: Store>(store: &S) {
+pub async fn store_retries_and_dead_letters<S: Store + Operations>(store: &S) {
     let mut commands = batch("failing");
     commands.commands = vec![command("i-1", 1, at(0)), command("i-1", 2, at(0))];
     store.commit(commands).await.expect("commit");
@@ -726,7 +726,7 @@ pub async fn store_retries_and_dead_letters<S: Store>(store: &S) {
 }
 
 /// Timeouts upsert, drop, and are due only for active instances.
-pub async fn store_timeouts_are_due_for_active_instances_only<S: Store>(store: &S) {
+pub async fn store_timeouts_are_due_for_active_instances_only<S: Store + Operations>(store: &S) {
     let timeout = |instance: &str, kind: &str, due_at| TimeoutWrite {
         instance: instance.to_owned(),
         kind: kind.to_owned(),
@@ -788,7 +788,7 @@ pub async fn store_timeouts_are_due_for_active_instances_only<S: Store>(store: &
 }
 
 /// Parked events come back in the order they were parked, with their errors.
-pub async fn store_keeps_parked_events_in_order<S: Store>(store: &S) {
+pub async fn store_keeps_parked_events_in_order<S: Store + Operations>(store: &S) {
     let log_event = |n: i64| crate::event::RecordedEvent {
         position: Position {
             transaction: n,
@@ -840,7 +840,7 @@ pub async fn store_keeps_parked_events_in_order<S: Store>(store: &S) {
 /// A failure reported under an expired lease, after another claim took
 /// the command, changes nothing: no retry (attempts, availability and the
 /// new holder's lease stay), no dead letter.
-pub async fn store_fences_failures_by_lease<S: Store>(store: &S) {
+pub async fn store_fences_failures_by_lease<S: Store + Operations>(store: &S) {
     let mut commands = batch("fenced-failures");
     commands.commands = vec![command("i-1", 1, at(0))];
     store.commit(commands).await.expect("commit");
@@ -949,7 +949,7 @@ pub async fn store_fences_failures_by_lease<S: Store>(store: &S) {
 /// one loaded before another commit (behind) or never loaded at that
 /// version (ahead) is refused, and the stored instance keeps the winner's
 /// state.
-pub async fn store_rejects_instance_writes_at_another_version<S: Store>(store: &S) {
+pub async fn store_rejects_instance_writes_at_another_version<S: Store + Operations>(store: &S) {
     let mut created = batch("versions");
     created.instances = vec![instance("i-1", 0, 1)];
     store.commit(created).await.expect("create");
@@ -984,7 +984,7 @@ pub async fn store_rejects_instance_writes_at_another_version<S: Store>(store: &
 /// Commands of one ordering key, from any instance, are claimed one at a
 /// time in the order issued; an unordered command is claimable beside any
 /// other; the default key is the instance.
-pub async fn store_orders_commands_by_ordering_key<S: Store>(store: &S) {
+pub async fn store_orders_commands_by_ordering_key<S: Store + Operations>(store: &S) {
     let keyed = |instance: &str, n: u128, key: &str| NewCommand {
         ordering_key: key.to_owned(),
         ..command(instance, n, at(0))

@@ -386,7 +386,9 @@ pub struct ProcessStats {
     pub pending_timeouts: u64,
 }
 
-/// Where process state, the outbox, timeouts and checkpoints live.
+/// Where process state, the outbox, timeouts and checkpoints live: what
+/// the engine calls (its process loops and dispatchers). What operators
+/// call is [`Operations`].
 ///
 /// Every method is one round trip; `commit` is one transaction.
 pub trait Store: Send + Sync + 'static {
@@ -508,6 +510,39 @@ pub trait Store: Send + Sync + 'static {
     /// A receiver whose value changes when commands may have been added.
     fn subscribe_outbox(&self) -> watch::Receiver<u64>;
 
+    /// Removes up to `limit` completed instances of `process` in
+    /// `partitions`, and up to `limit` rows of its ledger of delivered
+    /// commands, that last changed more than `older_than` ago (on the
+    /// store's clock). A later event for a removed instance finds no
+    /// instance: a `start` event starts a new one, any other is skipped.
+    fn purge(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        older_than: Duration,
+        limit: usize,
+    ) -> impl Future<Output = Result<Purged>> + Send;
+
+    /// Every parked item of up to `instances` released instances in
+    /// `partitions` (items held behind them since included), and released
+    /// items without an instance whose stream falls in `partitions`, oldest
+    /// first.
+    fn released_items(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        instances: usize,
+    ) -> impl Future<Output = Result<Vec<ReleasedItem>>> + Send;
+
+    /// Records which processes run against this store, with their
+    /// descriptors, for operator tooling. Called when a process loop starts.
+    fn register_process(&self, descriptor: &Descriptor) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The operator's side of a store: what `pm` and the testing kit use to
+/// inspect a process and release what it parked. The engine never calls
+/// it.
+pub trait Operations: Send + Sync + 'static {
     /// Counts of the rows of `process`.
     fn stats(&self, process: &str) -> impl Future<Output = Result<ProcessStats>> + Send;
 
@@ -538,32 +573,4 @@ pub trait Store: Send + Sync + 'static {
         ids: &[i64],
         release: Release,
     ) -> impl Future<Output = Result<u64>> + Send;
-
-    /// Removes up to `limit` completed instances of `process` in
-    /// `partitions`, and up to `limit` rows of its ledger of delivered
-    /// commands, that last changed more than `older_than` ago (on the
-    /// store's clock). A later event for a removed instance finds no
-    /// instance: a `start` event starts a new one, any other is skipped.
-    fn purge(
-        &self,
-        process: &str,
-        partitions: &OwnedPartitions,
-        older_than: Duration,
-        limit: usize,
-    ) -> impl Future<Output = Result<Purged>> + Send;
-
-    /// Every parked item of up to `instances` released instances in
-    /// `partitions` (items held behind them since included), and released
-    /// items without an instance whose stream falls in `partitions`, oldest
-    /// first.
-    fn released_items(
-        &self,
-        process: &str,
-        partitions: &OwnedPartitions,
-        instances: usize,
-    ) -> impl Future<Output = Result<Vec<ReleasedItem>>> + Send;
-
-    /// Records which processes run against this store, with their
-    /// descriptors, for operator tooling. Called when a process loop starts.
-    fn register_process(&self, descriptor: &Descriptor) -> impl Future<Output = Result<()>> + Send;
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::descriptor::Descriptor;
 use crate::error::{Error, Result};
 use crate::store::{
-    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, Membership,
+    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, Membership, Operations,
     OutboxCommand, OwnedPartitions, ParkedEntry, PartitionLease, ProcessStats, Purged, Release,
     ReleasedItem, Store, Worker,
 };
@@ -250,6 +250,35 @@ impl<S: Store> Store for FaultyStore<S> {
         self.inner.subscribe_outbox()
     }
 
+    async fn purge(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        older_than: Duration,
+        limit: usize,
+    ) -> Result<Purged> {
+        self.inner
+            .purge(process, partitions, older_than, limit)
+            .await
+    }
+
+    async fn released_items(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        instances: usize,
+    ) -> Result<Vec<ReleasedItem>> {
+        self.inner
+            .released_items(process, partitions, instances)
+            .await
+    }
+
+    async fn register_process(&self, descriptor: &Descriptor) -> Result<()> {
+        self.inner.register_process(descriptor).await
+    }
+}
+
+impl<S: Store + Operations> Operations for FaultyStore<S> {
     async fn stats(&self, process: &str) -> Result<ProcessStats> {
         self.inner.stats(process).await
     }
@@ -273,34 +302,7 @@ impl<S: Store> Store for FaultyStore<S> {
             .await
     }
 
-    async fn purge(
-        &self,
-        process: &str,
-        partitions: &OwnedPartitions,
-        older_than: Duration,
-        limit: usize,
-    ) -> Result<Purged> {
-        self.inner
-            .purge(process, partitions, older_than, limit)
-            .await
-    }
-
     async fn release_parked(&self, process: &str, ids: &[i64], release: Release) -> Result<u64> {
         self.inner.release_parked(process, ids, release).await
-    }
-
-    async fn released_items(
-        &self,
-        process: &str,
-        partitions: &OwnedPartitions,
-        instances: usize,
-    ) -> Result<Vec<ReleasedItem>> {
-        self.inner
-            .released_items(process, partitions, instances)
-            .await
-    }
-
-    async fn register_process(&self, descriptor: &Descriptor) -> Result<()> {
-        self.inner.register_process(descriptor).await
     }
 }

@@ -13,7 +13,8 @@ use crate::event::{Event, RecordedEvent};
 use crate::log::Position;
 use crate::process::{ProcessManager, Routed};
 use crate::store::{
-    InstanceRecord, InstanceStatus, MemoryStore, OwnedPartitions, ParkedEvent, Release, Store,
+    InstanceRecord, InstanceStatus, MemoryStore, Operations, OwnedPartitions, ParkedEvent, Release,
+    Store,
 };
 
 /// An event prepared for a scenario: its type name, payload and, optionally,

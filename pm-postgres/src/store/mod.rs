@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use pm_core::backend::{
-    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, Membership,
+    Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, InstanceRecord, Membership, Operations,
     OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent, ParkedItem, PartitionLease,
     ProcessStats, Purged, Release, ReleasedItem, Store, Worker,
 };
@@ -162,6 +162,75 @@ impl Store for PgStore {
         self.outbox_changed.subscribe()
     }
 
+    async fn purge(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        older_than: Duration,
+        limit: usize,
+    ) -> Result<Purged> {
+        let (count, owned) = timeout::partition_columns(partitions);
+        let millis = older_than.as_secs_f64() * 1000.0;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let instances = sqlx::query(PURGE_COMPLETED)
+            .bind(process)
+            .bind(count)
+            .bind(&owned)
+            .bind(limit)
+            .bind(millis)
+            .execute(&self.pool)
+            .await
+            .map_err(database("removing old completed instances failed"))?
+            .rows_affected();
+        let delivered = sqlx::query(PURGE_DELIVERED)
+            .bind(process)
+            .bind(limit)
+            .bind(millis)
+            .execute(&self.pool)
+            .await
+            .map_err(database("removing old delivered commands failed"))?
+            .rows_affected();
+        Ok(Purged {
+            instances,
+            delivered,
+        })
+    }
+
+    async fn released_items(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        instances: usize,
+    ) -> Result<Vec<ReleasedItem>> {
+        let (count, owned) = timeout::partition_columns(partitions);
+        let rows: Vec<ReleasedRow> = sqlx::query_as(RELEASED_ITEMS)
+            .bind(process)
+            .bind(i64::try_from(instances).unwrap_or(i64::MAX))
+            .bind(count)
+            .bind(&owned)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database("reading released parked items failed"))?;
+        rows.into_iter().map(ReleasedItem::try_from).collect()
+    }
+
+    async fn register_process(&self, descriptor: &Descriptor) -> Result<()> {
+        let descriptor_json =
+            serde_json::to_value(descriptor).map_err(|source| pm_core::Error::Encode {
+                what: format!("the descriptor of process `{}`", descriptor.name),
+                source,
+            })?;
+        sqlx::query(REGISTER_PROCESS)
+            .bind(descriptor.name)
+            .bind(descriptor_json)
+            .execute(&self.pool)
+            .await
+            .map_err(database("registering the process failed"))?;
+        Ok(())
+    }
+}
+
+impl Operations for PgStore {
     async fn stats(&self, process: &str) -> Result<ProcessStats> {
         let row: StatsRow = sqlx::query_as(STATS)
             .bind(process)
@@ -200,40 +269,6 @@ impl Store for PgStore {
         Ok(result.rows_affected())
     }
 
-    async fn purge(
-        &self,
-        process: &str,
-        partitions: &OwnedPartitions,
-        older_than: Duration,
-        limit: usize,
-    ) -> Result<Purged> {
-        let (count, owned) = timeout::partition_columns(partitions);
-        let millis = older_than.as_secs_f64() * 1000.0;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let instances = sqlx::query(PURGE_COMPLETED)
-            .bind(process)
-            .bind(count)
-            .bind(&owned)
-            .bind(limit)
-            .bind(millis)
-            .execute(&self.pool)
-            .await
-            .map_err(database("removing old completed instances failed"))?
-            .rows_affected();
-        let delivered = sqlx::query(PURGE_DELIVERED)
-            .bind(process)
-            .bind(limit)
-            .bind(millis)
-            .execute(&self.pool)
-            .await
-            .map_err(database("removing old delivered commands failed"))?
-            .rows_affected();
-        Ok(Purged {
-            instances,
-            delivered,
-        })
-    }
-
     async fn release_parked(&self, process: &str, ids: &[i64], release: Release) -> Result<u64> {
         let result = sqlx::query(RELEASE_PARKED)
             .bind(process)
@@ -243,39 +278,6 @@ impl Store for PgStore {
             .await
             .map_err(database("releasing parked items failed"))?;
         Ok(result.rows_affected())
-    }
-
-    async fn released_items(
-        &self,
-        process: &str,
-        partitions: &OwnedPartitions,
-        instances: usize,
-    ) -> Result<Vec<ReleasedItem>> {
-        let (count, owned) = timeout::partition_columns(partitions);
-        let rows: Vec<ReleasedRow> = sqlx::query_as(RELEASED_ITEMS)
-            .bind(process)
-            .bind(i64::try_from(instances).unwrap_or(i64::MAX))
-            .bind(count)
-            .bind(&owned)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(database("reading released parked items failed"))?;
-        rows.into_iter().map(ReleasedItem::try_from).collect()
-    }
-
-    async fn register_process(&self, descriptor: &Descriptor) -> Result<()> {
-        let descriptor_json =
-            serde_json::to_value(descriptor).map_err(|source| pm_core::Error::Encode {
-                what: format!("the descriptor of process `{}`", descriptor.name),
-                source,
-            })?;
-        sqlx::query(REGISTER_PROCESS)
-            .bind(descriptor.name)
-            .bind(descriptor_json)
-            .execute(&self.pool)
-            .await
-            .map_err(database("registering the process failed"))?;
-        Ok(())
     }
 }
 

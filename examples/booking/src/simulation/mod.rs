@@ -15,7 +15,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use pm_core::backend::Store;
+use pm_core::backend::{Operations, Store};
 use pm_core::{
     Engine, EngineOptions, EventLog, MemoryLog, MemoryStore, ProcessManager, RunningEngine,
 };
@@ -136,7 +136,7 @@ pub async fn drive_on_postgres(url: &str, config: &Config) -> anyhow::Result<Rep
 /// Runs engine and driver in one process on `store` and `log`.
 pub async fn run_in_process<S, L>(store: S, log: L, config: &Config) -> anyhow::Result<Report>
 where
-    S: Store + Clone,
+    S: Store + Operations + Clone,
     L: EventLog + Clone,
 {
     let (engine, services) = start_engine(store.clone(), log.clone(), config)?;
@@ -193,7 +193,7 @@ where
 
 /// Places every booking and waits until they have all finished; returns
 /// why the run stalled, if it did.
-async fn place_and_wait<S: Store, L: EventLog>(
+async fn place_and_wait<S: Store + Operations, L: EventLog>(
     store: &S,
     log: &L,
     config: &Config,
@@ -205,7 +205,7 @@ async fn place_and_wait<S: Store, L: EventLog>(
 }
 
 /// Reads the log and the store, checks the invariants and sums up.
-async fn report<S: Store, L: EventLog>(
+async fn report<S: Store + Operations, L: EventLog>(
     store: &S,
     log: &L,
     config: &Config,

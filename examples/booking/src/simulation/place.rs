@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use pm_core::backend::Store;
+use pm_core::backend::{Operations, Store};
 use pm_core::{Event, EventLog, ExpectedVersion, NewEvent, ProcessManager};
 
 use super::{Config, POLL};
@@ -20,7 +20,7 @@ const PLACE_CHUNK: u64 = 250;
 /// Appends a `Placed` event for each booking, a chunk at a time, waiting
 /// between chunks while many bookings are unfinished: customers arrive about
 /// as fast as the services keep up, instead of all at once.
-pub(super) async fn place_bookings<S: Store, L: EventLog>(
+pub(super) async fn place_bookings<S: Store + Operations, L: EventLog>(
     store: &S,
     log: &L,
     config: &Config,
@@ -77,7 +77,7 @@ async fn place_one<L: EventLog>(
 
 /// Waits until at most `max_in_flight` of the bookings placed so far are
 /// unfinished (parked ones count as finished: they wait for an operator).
-async fn wait_for_room<S: Store>(
+async fn wait_for_room<S: Store + Operations>(
     store: &S,
     config: &Config,
     progress: &Progress,

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use pm_core::backend::{OwnedPartitions, Store};
+use pm_core::backend::{Operations, OwnedPartitions, Store};
 use pm_core::{EventLog, ProcessManager};
 
 use super::tail::LogTail;
@@ -37,7 +37,7 @@ impl Observed {
     }
 }
 
-async fn observe<S: Store, L: EventLog>(
+async fn observe<S: Store + Operations, L: EventLog>(
     store: &S,
     log: &L,
     tail: &mut LogTail,
@@ -65,7 +65,7 @@ async fn observe<S: Store, L: EventLog>(
 /// Waits until every booking has finished. Returns why the run stalled, if
 /// it stopped moving with nothing left to do (the invariants then say
 /// what is wrong); fails once the deadline passes.
-pub(super) async fn wait_until_finished<S: Store, L: EventLog>(
+pub(super) async fn wait_until_finished<S: Store + Operations, L: EventLog>(
     store: &S,
     log: &L,
     config: &Config,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     Batch, Claim, DeadLetter, DueTimeout, FailedDelivery, Fence, InstanceRecord, InstanceStatus,
-    Membership, OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent, ParkedItem,
+    Membership, Operations, OutboxCommand, OwnedPartitions, ParkedEntry, ParkedEvent, ParkedItem,
     PartitionLease, ProcessStats, Purged, Release, ReleasedItem, Store, Worker,
 };
 use crate::clock::{Clock, SystemClock};
@@ -552,6 +552,92 @@ impl Store for MemoryStore {
         self.inner.outbox_changed.subscribe()
     }
 
+    async fn purge(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        older_than: Duration,
+        limit: usize,
+    ) -> Result<Purged> {
+        let cutoff = self.inner.clock.now()
+            - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
+        let mut processes = self.processes();
+        let Some(data) = processes.get_mut(process) else {
+            return Ok(Purged::default());
+        };
+        let doomed: Vec<String> = data
+            .instances
+            .values()
+            .filter(|record| {
+                record.status == InstanceStatus::Completed
+                    && data
+                        .changed_at
+                        .get(&record.id)
+                        .is_some_and(|changed| *changed < cutoff)
+                    && partitions.contains(&record.id)
+            })
+            .take(limit)
+            .map(|record| record.id.clone())
+            .collect();
+        for id in &doomed {
+            data.instances.remove(id);
+            data.changed_at.remove(id);
+        }
+        // The ledger of delivered commands is kept as ids only, in memory.
+        Ok(Purged {
+            instances: doomed.len() as u64,
+            delivered: 0,
+        })
+    }
+
+    async fn released_items(
+        &self,
+        process: &str,
+        partitions: &OwnedPartitions,
+        instances: usize,
+    ) -> Result<Vec<ReleasedItem>> {
+        let processes = self.processes();
+        let Some(data) = processes.get(process) else {
+            return Ok(Vec::new());
+        };
+        let mut chosen: Vec<&str> = Vec::new();
+        for row in &data.parked {
+            if let (true, Some(instance)) = (row.released, row.parked.instance.as_deref()) {
+                if !chosen.contains(&instance)
+                    && chosen.len() < instances
+                    && partitions.contains(instance)
+                {
+                    chosen.push(instance);
+                }
+            }
+        }
+        Ok(data
+            .parked
+            .iter()
+            .filter(|row| match row.parked.instance.as_deref() {
+                Some(instance) => chosen.contains(&instance),
+                None => {
+                    row.released
+                        && row
+                            .partition_key()
+                            .is_some_and(|key| partitions.contains(key))
+                }
+            })
+            .map(|row| ReleasedItem {
+                id: row.id,
+                skip: row.skip,
+                parked: row.parked.clone(),
+            })
+            .collect())
+    }
+
+    /// The memory store has no operator tooling to tell: nothing to record.
+    async fn register_process(&self, _: &Descriptor) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Operations for MemoryStore {
     async fn stats(&self, process: &str) -> Result<ProcessStats> {
         let processes = self.processes();
         let Some(data) = processes.get(process) else {
@@ -611,44 +697,6 @@ impl Store for MemoryStore {
         Ok(count)
     }
 
-    async fn purge(
-        &self,
-        process: &str,
-        partitions: &OwnedPartitions,
-        older_than: Duration,
-        limit: usize,
-    ) -> Result<Purged> {
-        let cutoff = self.inner.clock.now()
-            - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
-        let mut processes = self.processes();
-        let Some(data) = processes.get_mut(process) else {
-            return Ok(Purged::default());
-        };
-        let doomed: Vec<String> = data
-            .instances
-            .values()
-            .filter(|record| {
-                record.status == InstanceStatus::Completed
-                    && data
-                        .changed_at
-                        .get(&record.id)
-                        .is_some_and(|changed| *changed < cutoff)
-                    && partitions.contains(&record.id)
-            })
-            .take(limit)
-            .map(|record| record.id.clone())
-            .collect();
-        for id in &doomed {
-            data.instances.remove(id);
-            data.changed_at.remove(id);
-        }
-        // The ledger of delivered commands is kept as ids only, in memory.
-        Ok(Purged {
-            instances: doomed.len() as u64,
-            delivered: 0,
-        })
-    }
-
     async fn release_parked(&self, process: &str, ids: &[i64], release: Release) -> Result<u64> {
         let mut processes = self.processes();
         let Some(data) = processes.get_mut(process) else {
@@ -663,52 +711,6 @@ impl Store for MemoryStore {
             }
         }
         Ok(count)
-    }
-
-    async fn released_items(
-        &self,
-        process: &str,
-        partitions: &OwnedPartitions,
-        instances: usize,
-    ) -> Result<Vec<ReleasedItem>> {
-        let processes = self.processes();
-        let Some(data) = processes.get(process) else {
-            return Ok(Vec::new());
-        };
-        let mut chosen: Vec<&str> = Vec::new();
-        for row in &data.parked {
-            if let (true, Some(instance)) = (row.released, row.parked.instance.as_deref()) {
-                if !chosen.contains(&instance)
-                    && chosen.len() < instances
-                    && partitions.contains(instance)
-                {
-                    chosen.push(instance);
-                }
-            }
-        }
-        Ok(data
-            .parked
-            .iter()
-            .filter(|row| match row.parked.instance.as_deref() {
-                Some(instance) => chosen.contains(&instance),
-                None => {
-                    row.released
-                        && row
-                            .partition_key()
-                            .is_some_and(|key| partitions.contains(key))
-                }
-            })
-            .map(|row| ReleasedItem {
-                id: row.id,
-                skip: row.skip,
-                parked: row.parked.clone(),
-            })
-            .collect())
-    }
-
-    /// The memory store has no operator tooling to tell: nothing to record.
-    async fn register_process(&self, _: &Descriptor) -> Result<()> {
-        Ok(())
     }
 
     async fn dead_letters(&self, process: &str) -> Result<Vec<DeadLetter>> {
