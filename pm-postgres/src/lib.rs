@@ -25,6 +25,7 @@ mod lease;
 mod listen;
 mod log;
 mod outbox;
+mod status;
 mod store;
 mod table;
 mod timeout;

@@ -35,24 +35,14 @@ pub enum InstanceStatus {
     Parked,
 }
 
-impl InstanceStatus {
-    /// The name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
+/// The status in lower case, as `pm show` prints it.
+impl std::fmt::Display for InstanceStatus {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        out.write_str(match self {
             InstanceStatus::Active => "active",
             InstanceStatus::Completed => "completed",
             InstanceStatus::Parked => "parked",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "active" => Some(InstanceStatus::Active),
-            "completed" => Some(InstanceStatus::Completed),
-            "parked" => Some(InstanceStatus::Parked),
-            _ => None,
-        }
+        })
     }
 }
 

@@ -283,7 +283,7 @@ async fn read(
 fn assemble(process: &str, row: InstanceViewRow, parts: Parts) -> Result<InstanceView> {
     let partition = row.partition();
     let stored = row.stored;
-    let status = InstanceStatus::parse(&stored.status).ok_or_else(|| {
+    let status = crate::status::from_stored(&stored.status).ok_or_else(|| {
         pm_core::Error::backend(
             format!(
                 "instance `{}` of process `{process}` cannot be read",
@@ -406,7 +406,7 @@ impl std::fmt::Display for InstanceView {
              last applied position {}:{}, updated {}",
             OneLine(&self.id),
             self.process,
-            self.status.as_str(),
+            self.status,
             self.version,
             self.schema_version,
             self.last_position.transaction,

@@ -132,7 +132,10 @@ impl<'a> InstanceColumns<'a> {
             ids: writes.iter().map(|write| write.id.as_str()).collect(),
             states: writes.iter().map(|write| &write.state).collect(),
             versions: writes.iter().map(|write| write.expected_version).collect(),
-            statuses: writes.iter().map(|write| write.status.as_str()).collect(),
+            statuses: writes
+                .iter()
+                .map(|write| crate::status::stored_name(write.status))
+                .collect(),
             schema_versions: writes.iter().map(|write| write.schema_version).collect(),
             last_tx: writes
                 .iter()

@@ -15,7 +15,7 @@ use pm_core::backend::{
     ProcessStats, Purged, Release, ReleasedItem, Store, Worker,
 };
 use pm_core::descriptor::Descriptor;
-use pm_core::{InstanceStatus, Position, RecordedEvent, Result};
+use pm_core::{Position, RecordedEvent, Result};
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -298,7 +298,7 @@ impl TryFrom<InstanceRow> for InstanceRecord {
     type Error = pm_core::Error;
 
     fn try_from(row: InstanceRow) -> Result<Self> {
-        let status = InstanceStatus::parse(&row.status)
+        let status = crate::status::from_stored(&row.status)
             .ok_or_else(|| {
                 sqlx::Error::Decode(format!("unknown instance status `{}`", row.status).into())
             })
