@@ -33,7 +33,7 @@ pub use metrics::MetricsSnapshot;
 pub(crate) use metrics::ProcessMetrics;
 
 pub(crate) use batch::{apply_batch, run_handler, BatchInput};
-pub(crate) use run::instances_to_load;
+pub(crate) use run::load_and_apply;
 
 use std::collections::HashMap;
 use std::sync::Arc;

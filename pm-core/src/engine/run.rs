@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use tracing::Instrument;
 
-use super::batch::BatchInput;
+use super::batch::{Applied, BatchInput};
 use super::ownership::Ownership;
 use super::retention::Retention;
 use super::sweeps::Sweeps;
@@ -240,13 +240,6 @@ where
             held_back: read.held_back,
         });
     }
-    let others = due.iter().map(|timeout| timeout.instance.as_str()).chain(
-        released
-            .iter()
-            .filter_map(|item| item.parked.instance.as_deref()),
-    );
-    let ids = instances_to_load(&routed, others);
-    let loaded = shared.store.load_instances(P::NAME, &ids).await?;
     let input = BatchInput {
         released,
         events: routed,
@@ -261,12 +254,13 @@ where
         "messaging.batch.message_count" = input.events.len(),
         "pm.process" = P::NAME,
         "pm.partitions" = partitions.owned.len(),
-        "pm.instances" = ids.len(),
+        "pm.instances" = tracing::field::Empty,
         "pm.timeouts" = input.due.len(),
         "pm.commands" = tracing::field::Empty,
     );
-    let mut applied =
-        span.in_scope(|| apply_batch::<P>(shared.log.source_name(), now, input, loaded));
+    let mut applied = load_and_apply::<P, S>(&*shared.store, shared.log.source_name(), now, input)
+        .instrument(span.clone())
+        .await?;
     span.record("pm.commands", applied.batch.commands.len());
     let fence = ownership.fence(read.end);
     applied.batch.fence = Some(fence.clone());
@@ -339,20 +333,39 @@ fn partition_key_of<P: ProcessManager>(event: &RecordedEvent, routed: &Routed<P>
     }
 }
 
-/// The distinct instances a batch touches, in first-seen order.
-pub(crate) fn instances_to_load<'a, P: ProcessManager>(
-    routed: &[(RecordedEvent, Routed<P>)],
-    timeouts: impl Iterator<Item = &'a str>,
-) -> Vec<String> {
+/// The heart of a round, which the testing kit's `Scenario` runs too: loads
+/// the instances `input` touches and applies `input` to them. Records how
+/// many it loaded on the current span (the engine's `pm.batch`).
+pub(crate) async fn load_and_apply<P: ProcessManager, S: Store>(
+    store: &S,
+    source: &str,
+    now: DateTime<Utc>,
+    input: BatchInput<P>,
+) -> Result<Applied<P>> {
+    let ids = instances_to_load(&input);
+    tracing::Span::current().record("pm.instances", ids.len());
+    let loaded = store.load_instances(P::NAME, &ids).await?;
+    Ok(apply_batch::<P>(source, now, input, loaded))
+}
+
+/// The distinct instances a batch touches, in first-seen order: those its
+/// events name, then those of its due timeouts and released items.
+fn instances_to_load<P: ProcessManager>(input: &BatchInput<P>) -> Vec<String> {
     let mut seen = HashSet::new();
-    let from_events = routed.iter().filter_map(|(_, routed)| match routed {
+    let from_events = input.events.iter().filter_map(|(_, routed)| match routed {
         Routed::Deliver { id, .. } | Routed::Undecodable { id: Some(id), .. } => {
             Some(id.to_string())
         }
         _ => None,
     });
+    let from_timeouts = input.due.iter().map(|timeout| timeout.instance.clone());
+    let from_released = input
+        .released
+        .iter()
+        .filter_map(|item| item.parked.instance.clone());
     from_events
-        .chain(timeouts.map(str::to_owned))
+        .chain(from_timeouts)
+        .chain(from_released)
         .filter(|id| seen.insert(id.clone()))
         .collect()
 }

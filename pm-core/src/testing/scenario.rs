@@ -8,7 +8,7 @@ use futures::executor::block_on;
 use serde_json::Value;
 
 use crate::clock::{Clock, ManualClock};
-use crate::engine::{apply_batch, instances_to_load, BatchInput};
+use crate::engine::{load_and_apply, BatchInput};
 use crate::event::{Event, RecordedEvent};
 use crate::log::Position;
 use crate::process::{ProcessManager, Routed};
@@ -445,19 +445,18 @@ impl<P: ProcessManager> Scenario<P> {
     }
 
     fn apply_input(&mut self, input: BatchInput<P>) {
-        let others = input
-            .due
-            .iter()
-            .map(|timeout| timeout.instance.as_str())
-            .chain(
-                input
-                    .released
-                    .iter()
-                    .filter_map(|item| item.parked.instance.as_deref()),
-            );
-        let ids = instances_to_load(&input.events, others);
-        let loaded = block_on(self.store.load_instances(P::NAME, &ids)).unwrap_or_default();
-        let applied = apply_batch::<P>("scenario", self.clock.now(), input, loaded);
+        let applied = match block_on(load_and_apply::<P, _>(
+            &self.store,
+            "scenario",
+            self.clock.now(),
+            input,
+        )) {
+            Ok(applied) => applied,
+            Err(error) => panic!(
+                "scenario of process `{}` could not load its instance: {error}",
+                P::NAME
+            ),
+        };
         // The memory store only refuses a batch whose instances changed
         // since loading, which cannot happen in a single-threaded scenario.
         if let Err(error) = block_on(self.store.commit(applied.batch)) {
