@@ -159,3 +159,44 @@ async fn g5_a_failed_start_event_parks_an_instance_without_state() {
     let parked = store.parked_events("task").await.unwrap();
     assert_eq!(parked.len(), 2, "the failure and the event held behind it");
 }
+
+/// The metrics count bad input where it went: parked (an event no instance
+/// can be told, a handler that panicked) or skipped (an unreadable event for
+/// a completed instance, a failure the operator chose to skip).
+#[tokio::test]
+async fn metrics_count_what_bad_input_parked_and_what_it_skipped() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    append_raw(&log, "n-1", "TaskEvent.Noted", json!("names no task")).await;
+    append(&log, "t-1", opened("done")).await;
+    append(&log, "t-1", TaskEvent::Closed).await;
+    append_raw(&log, "n-2", "TaskEvent.Noted", json!({ "task": "t-1" })).await;
+    append(&log, "t-2", opened("doomed")).await;
+    append(&log, "t-2", TaskEvent::Exploded).await;
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    let counts = || engine.metrics("task").unwrap();
+    eventually("both bad events are parked", || async {
+        counts().parked == 2
+    })
+    .await;
+    assert_eq!(counts().events_skipped, 1, "the note for a completed task");
+
+    store
+        .release_instance("task", "t-2", pm_core::backend::Release::SkipFailed)
+        .await
+        .unwrap();
+    eventually("the skipped failure is counted", || async {
+        counts().events_skipped == 2
+    })
+    .await;
+    let counts = counts();
+    engine.shutdown().await.unwrap();
+    assert_eq!(
+        (counts.events_handled, counts.parked, counts.events_skipped),
+        (3, 2, 2),
+        "{counts:?}"
+    );
+    assert_eq!(
+        task_state(&store, "t-2").await.unwrap().0,
+        InstanceStatus::Active
+    );
+}

@@ -165,15 +165,69 @@ async fn shutdown_stops_processing() {
 
 #[tokio::test]
 async fn two_processes_with_one_name_are_refused() {
-    let engine = Engine::new(MemoryStore::new(), MemoryLog::new())
-        .register::<Task, _>(Recorder::default())
-        .register::<Task, _>(Recorder::default())
-        .start();
-    let error = engine.unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "two processes are named `task`; process names must be unique"
-    );
+    type Register = fn(Engine<MemoryStore, MemoryLog>) -> Engine<MemoryStore, MemoryLog>;
+    let whole: Register = |engine| engine.register::<Task, _>(Recorder::default());
+    let process: Register = |engine| engine.register_process::<Task>();
+    let dispatcher: Register = |engine| engine.register_dispatcher::<Task, _>(Recorder::default());
+    let clashes = [
+        ("whole, whole", whole, whole),
+        ("whole, process", whole, process),
+        ("whole, dispatcher", whole, dispatcher),
+        ("process, whole", process, whole),
+        ("dispatcher, whole", dispatcher, whole),
+        ("process, process", process, process),
+        ("dispatcher, dispatcher", dispatcher, dispatcher),
+    ];
+    for (registered, first, second) in clashes {
+        let engine = second(first(Engine::new(MemoryStore::new(), MemoryLog::new())));
+        let error = engine.start().err();
+        assert_eq!(
+            error.map(|error| error.to_string()).as_deref(),
+            Some("two processes are named `task`; process names must be unique"),
+            "{registered}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn processes_of_other_names_and_the_two_halves_of_one_start_together() {
+    type Register = fn(Engine<MemoryStore, MemoryLog>) -> Engine<MemoryStore, MemoryLog>;
+    let whole: Register = |engine| engine.register::<Task, _>(Recorder::default());
+    let process: Register = |engine| engine.register_process::<Task>();
+    let dispatcher: Register = |engine| engine.register_dispatcher::<Task, _>(Recorder::default());
+    let beacon: Register = |engine| engine.register_process::<Beacon>();
+    let allowed = [
+        ("process, dispatcher", process, dispatcher),
+        ("dispatcher, process", dispatcher, process),
+        ("task, beacon", whole, beacon),
+        ("beacon, task", beacon, whole),
+    ];
+    for (registered, first, second) in allowed {
+        let engine = second(first(Engine::new(MemoryStore::new(), MemoryLog::new())));
+        match engine.start() {
+            Ok(running) => running.shutdown().await.unwrap(),
+            Err(error) => panic!("{registered}: {error}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_process_loop_and_the_dispatcher_registered_apart_share_one_engine_and_its_metrics() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    let engine = Engine::new(store.clone(), log.clone())
+        .with_options(fast_options())
+        .register_process::<Task>()
+        .register_dispatcher::<Task, _>(gateway.clone())
+        .start()
+        .unwrap();
+    append(&log, "t-1", opened("halves")).await;
+    let counts = || engine.metrics("task").unwrap();
+    eventually("both halves count into one process's metrics", || async {
+        (counts().events_handled, counts().commands_delivered) == (1, 1)
+    })
+    .await;
+    assert_eq!(gateway.texts(), ["opened halves"]);
+    engine.shutdown().await.unwrap();
 }
 
 #[tokio::test]

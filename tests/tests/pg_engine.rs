@@ -273,14 +273,22 @@ async fn g5_a_poison_event_parks_only_its_instance(pool: PgPool) {
     );
 }
 
-/// An engine that would poll only once a minute: only NOTIFY can wake it.
+/// Options under which a loop would look for work only once a minute: it
+/// polls once a minute, and renews its partitions (which also wakes it) a
+/// few times per ten minutes. Only a wake-up can make it act sooner.
+fn waiting_a_minute() -> EngineOptions {
+    EngineOptions {
+        poll_interval: Duration::from_secs(60),
+        partition_lease: Duration::from_secs(600),
+        ..fast_options()
+    }
+}
+
+/// An engine that would look for work only once a minute.
 fn engine_waiting_a_minute(backend: &PgBackend, gateway: &Recorder) -> pm_core::RunningEngine {
     Engine::new(backend.store(), backend.log())
         .with_clock(ManualClock::fixed())
-        .with_options(EngineOptions {
-            poll_interval: Duration::from_secs(60),
-            ..fast_options()
-        })
+        .with_options(waiting_a_minute())
         .register::<Task, _>(gateway.clone())
         .start()
         .unwrap()
@@ -302,6 +310,37 @@ async fn notify_wakes_the_engine_for_events_appended_elsewhere(pool: PgPool) {
     })
     .await;
     engine.shutdown().await.unwrap();
+}
+
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn notify_wakes_a_dispatcher_for_commands_recorded_by_another_worker(pool: PgPool) {
+    let (processing_side, delivering_side) = (
+        PgBackend::from_pool(pool.clone()),
+        PgBackend::from_pool(pool),
+    );
+    let gateway = Recorder::default();
+    let processing = Engine::new(processing_side.store(), processing_side.log())
+        .with_clock(ManualClock::fixed())
+        .with_options(waiting_a_minute())
+        .register_process::<Task>()
+        .start()
+        .unwrap();
+    let delivering = Engine::new(delivering_side.store(), delivering_side.log())
+        .with_clock(ManualClock::fixed())
+        .with_options(waiting_a_minute())
+        .register_dispatcher::<Task, _>(gateway.clone())
+        .start()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The process loop is woken in-process; the dispatcher, in another
+    // backend, only by the NOTIFY of the commit that recorded the command.
+    append(&processing_side.log(), "t-1", opened("handed over")).await;
+    eventually("the command is delivered", || async {
+        gateway.texts() == ["opened handed over"]
+    })
+    .await;
+    processing.shutdown().await.unwrap();
+    delivering.shutdown().await.unwrap();
 }
 
 #[sqlx::test(migrator = "pm_postgres::MIGRATOR")]

@@ -349,3 +349,111 @@ async fn g6_reader_waits_for_an_older_transaction_still_open(pool: PgPool) {
         );
     }
 }
+
+/// Waits until a session of this database waits for a lock: the append the
+/// test spawned has reached the row an open transaction inserted.
+async fn until_an_append_waits(pool: &PgPool) {
+    for _ in 0..3000 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the second append never waited for the first");
+}
+
+/// Two appends race for the same next version of one stream: the first
+/// holds version 3 in an open transaction, the second (which read version 2)
+/// waits on the unique index and collides when the first commits. Returns
+/// what the second append returned.
+async fn lose_an_append_race(pool: &PgPool, expected: ExpectedVersion) -> pm_core::Result<i64> {
+    use pm_core::EventLog;
+    let log = PgBackend::from_pool(pool.clone()).log();
+    let event = || NewEvent {
+        event_type: "Race.Appended".to_owned(),
+        payload: json!({}),
+    };
+    log.append("s", ExpectedVersion::NoStream, vec![event(), event()])
+        .await
+        .unwrap();
+    let mut winner = pool.begin().await.unwrap();
+    let version = log
+        .append_in(&mut winner, "s", ExpectedVersion::Exact(2), vec![event()])
+        .await
+        .unwrap();
+    assert_eq!(version, 3);
+    let loser = tokio::spawn({
+        let log = log.clone();
+        async move { log.append("s", expected, vec![event()]).await }
+    });
+    until_an_append_waits(pool).await;
+    winner.commit().await.unwrap();
+    loser.await.unwrap()
+}
+
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn append_without_expectation_retries_after_losing_a_race(pool: PgPool) {
+    use pm_core::EventLog;
+    let version = lose_an_append_race(&pool, ExpectedVersion::Any).await;
+    assert_eq!(version.unwrap(), 4, "the append lost to the race");
+    let log = PgBackend::from_pool(pool).log();
+    let versions: Vec<i64> = log
+        .read_stream("s")
+        .await
+        .unwrap()
+        .iter()
+        .map(|event| event.stream_version)
+        .collect();
+    assert_eq!(versions, [1, 2, 3, 4]);
+}
+
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn append_losing_a_race_reports_the_version_the_winner_left(pool: PgPool) {
+    let error = lose_an_append_race(&pool, ExpectedVersion::Exact(2))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "stream `s` is at version 3, not the expected 2"
+    );
+}
+
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn an_empty_append_still_checks_its_expectation(pool: PgPool) {
+    use pm_core::EventLog;
+    let log = PgBackend::from_pool(pool).log();
+    let event = NewEvent {
+        event_type: "Load.Appended".to_owned(),
+        payload: json!({}),
+    };
+    log.append("s", ExpectedVersion::NoStream, vec![event])
+        .await
+        .unwrap();
+    assert_eq!(
+        log.append("s", ExpectedVersion::Exact(1), vec![])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        log.append("new", ExpectedVersion::NoStream, vec![])
+            .await
+            .unwrap(),
+        0
+    );
+    let error = log
+        .append("s", ExpectedVersion::NoStream, vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "stream `s` is at version 1, not the expected no stream"
+    );
+}
