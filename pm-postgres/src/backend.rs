@@ -18,7 +18,9 @@ use crate::{listen, migrate, MIGRATOR};
 const IDLE_IN_TRANSACTION: &str = "5s";
 
 /// A connection pool with the log and the store over it, and the listener
-/// that wakes them.
+/// that wakes them. The listener (one connection doing `LISTEN`) runs while
+/// any clone of the backend, its log or its store does, and stops when the
+/// last is dropped.
 #[derive(Debug, Clone)]
 pub struct PgBackend {
     pool: PgPool,
@@ -61,14 +63,14 @@ impl PgBackend {
         let (outbox_changed, _) = watch::channel(0);
         let appended = Arc::new(appended);
         let outbox_changed = Arc::new(outbox_changed);
-        listen::spawn_listener(
+        let listener = Arc::new(listen::spawn_listener(
             pool.clone(),
-            Arc::downgrade(&appended),
-            Arc::downgrade(&outbox_changed),
-        );
+            Arc::clone(&appended),
+            Arc::clone(&outbox_changed),
+        ));
         Self {
-            log: PgEventLog::new(pool.clone(), appended),
-            store: PgStore::new(pool.clone(), outbox_changed),
+            log: PgEventLog::new(pool.clone(), appended, Arc::clone(&listener)),
+            store: PgStore::new(pool.clone(), outbox_changed, listener),
             pool,
         }
     }

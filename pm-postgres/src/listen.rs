@@ -2,69 +2,76 @@
 //! a bump of that channel's watch sender. NOTIFY only wakes; the loops poll
 //! anyway, so a lost listener costs latency, never correctness.
 
-use std::sync::Weak;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::watch;
+use tokio::task::AbortHandle;
 
 /// Channel for appended events.
 pub(crate) const EVENTS_CHANNEL: &str = "pm_events";
 /// Channel for new outbox commands.
 pub(crate) const OUTBOX_CHANNEL: &str = "pm_outbox";
 
-/// How often the listener checks whether anyone still needs it.
-const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// The longest wait before reconnecting.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// A channel and the sender its notifications bump.
-type Wake = (String, Weak<watch::Sender<u64>>);
+type Wake = (String, Arc<watch::Sender<u64>>);
 
-/// Spawns the listener of the built-in log and outbox; it stops once both
-/// channels have no sender left.
+/// The listening task, owned by whoever holds this: it stops (and closes
+/// its connection) when this is dropped. The log, the store and a table
+/// source share theirs through an `Arc`, so it runs while any clone does.
+#[derive(Debug)]
+pub(crate) struct Listener {
+    task: AbortHandle,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts listening for the built-in log's and outbox's notifications.
 pub(crate) fn spawn_listener(
     pool: PgPool,
-    appended: Weak<watch::Sender<u64>>,
-    outbox: Weak<watch::Sender<u64>>,
-) {
+    appended: Arc<watch::Sender<u64>>,
+    outbox: Arc<watch::Sender<u64>>,
+) -> Listener {
     spawn(
         pool,
         vec![
             (EVENTS_CHANNEL.to_owned(), appended),
             (OUTBOX_CHANNEL.to_owned(), outbox),
         ],
-    );
+    )
 }
 
-/// Spawns a listener of one channel (a table source's), stopping once its
-/// sender is gone.
+/// Starts listening on one channel (a table source's).
 pub(crate) fn spawn_channel_listener(
     pool: PgPool,
     channel: String,
-    woken: Weak<watch::Sender<u64>>,
-) {
-    spawn(pool, vec![(channel, woken)]);
+    woken: Arc<watch::Sender<u64>>,
+) -> Listener {
+    spawn(pool, vec![(channel, woken)])
 }
 
-fn spawn(pool: PgPool, wakes: Vec<Wake>) {
-    tokio::spawn(async move {
+fn spawn(pool: PgPool, wakes: Vec<Wake>) -> Listener {
+    let task = tokio::spawn(async move {
         let mut backoff = Backoff::default();
         loop {
-            match listen(&pool, &wakes).await {
-                Ok(()) => return,
-                Err(lost) => {
-                    let wait = backoff.after_failure(lost.had_connected);
-                    tracing::warn!(error = %pm_core::ErrorChain(&lost.error), ?wait, "LISTEN connection failed; reconnecting");
-                    tokio::time::sleep(wait).await;
-                    if !anyone_listens(&wakes) {
-                        return;
-                    }
-                }
-            }
+            let lost = listen(&pool, &wakes).await;
+            let wait = backoff.after_failure(lost.had_connected);
+            tracing::warn!(error = %pm_core::ErrorChain(&lost.error), ?wait, "LISTEN connection failed; reconnecting");
+            tokio::time::sleep(wait).await;
         }
     });
+    Listener {
+        task: task.abort_handle(),
+    }
 }
 
 /// Waits between reconnections: doubling from 200 ms up to
@@ -95,23 +102,27 @@ struct Lost {
     had_connected: bool,
 }
 
-/// Listens until nobody holds the senders any more (`Ok`) or the connection
-/// fails (`Err`).
-async fn listen(pool: &PgPool, wakes: &[Wake]) -> Result<(), Lost> {
+/// Listens until the connection fails.
+async fn listen(pool: &PgPool, wakes: &[Wake]) -> Lost {
     let lost_early = |error| Lost {
         error,
         had_connected: false,
     };
-    let mut listener = PgListener::connect_with(pool).await.map_err(lost_early)?;
-    listener
+    let mut listener = match PgListener::connect_with(pool).await {
+        Ok(listener) => listener,
+        Err(error) => return lost_early(error),
+    };
+    if let Err(error) = listener
         .listen_all(wakes.iter().map(|(channel, _)| channel.as_str()))
         .await
-        .map_err(lost_early)?;
+    {
+        return lost_early(error);
+    }
     // Anything that happened while we were not listening: wake everyone once.
     bump_all(wakes);
     loop {
-        match tokio::time::timeout(IDLE_CHECK, listener.try_recv()).await {
-            Ok(Ok(Some(notification))) => {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => {
                 let woken = wakes
                     .iter()
                     .filter(|(channel, _)| channel == notification.channel());
@@ -119,27 +130,17 @@ async fn listen(pool: &PgPool, wakes: &[Wake]) -> Result<(), Lost> {
                     bump(sender);
                 }
             }
-            Ok(Ok(None)) => {
-                // The connection dropped; `try_recv` reconnects on the next
-                // call. Wake everyone, since notifications may have been lost.
-                bump_all(wakes);
-            }
-            Ok(Err(error)) => {
-                return Err(Lost {
+            // The connection dropped; `try_recv` reconnects on the next
+            // call. Wake everyone, since notifications may have been lost.
+            Ok(None) => bump_all(wakes),
+            Err(error) => {
+                return Lost {
                     error,
                     had_connected: true,
-                })
+                }
             }
-            Err(_idle) => {}
-        }
-        if !anyone_listens(wakes) {
-            return Ok(());
         }
     }
-}
-
-fn anyone_listens(wakes: &[Wake]) -> bool {
-    wakes.iter().any(|(_, sender)| sender.strong_count() > 0)
 }
 
 fn bump_all(wakes: &[Wake]) {
@@ -148,10 +149,8 @@ fn bump_all(wakes: &[Wake]) {
     }
 }
 
-fn bump(channel: &Weak<watch::Sender<u64>>) {
-    if let Some(sender) = channel.upgrade() {
-        sender.send_modify(|count| *count = count.wrapping_add(1));
-    }
+fn bump(sender: &watch::Sender<u64>) {
+    sender.send_modify(|count| *count = count.wrapping_add(1));
 }
 
 #[cfg(test)]

@@ -343,6 +343,40 @@ async fn notify_wakes_a_dispatcher_for_commands_recorded_by_another_worker(pool:
     delivering.shutdown().await.unwrap();
 }
 
+/// Sessions of this test's database that listen for notifications.
+async fn listening_sessions(pool: &PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
+async fn the_listener_runs_while_any_handle_of_its_backend_does(pool: PgPool) {
+    let backend = PgBackend::from_pool(pool.clone());
+    let (log, store) = (backend.log(), backend.store());
+    eventually("the backend listens", || async {
+        listening_sessions(&pool).await == 1
+    })
+    .await;
+    drop(backend);
+    drop(log);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        listening_sessions(&pool).await,
+        1,
+        "the store still needs its wake-ups"
+    );
+    drop(store);
+    eventually("the listening session ends", || async {
+        listening_sessions(&pool).await == 0
+    })
+    .await;
+}
+
 #[sqlx::test(migrator = "pm_postgres::MIGRATOR")]
 async fn polling_finds_events_without_any_notify(pool: PgPool) {
     let backend = PgBackend::from_pool(pool.clone());

@@ -358,11 +358,13 @@ async fn the_engine_runs_a_process_from_the_table_woken_by_notify(pool: PgPool) 
         .unwrap();
     let backend = PgBackend::from_pool(pool.clone());
     let gateway = Recorder::default();
-    // It would poll once a minute: only the trigger's NOTIFY wakes it in time.
+    // It would poll once a minute (and renew its partitions, which also
+    // wakes it, every few minutes): only the trigger's NOTIFY wakes it in time.
     let engine = Engine::new(backend.store(), source)
         .with_clock(ManualClock::fixed())
         .with_options(EngineOptions {
             poll_interval: Duration::from_secs(60),
+            partition_lease: Duration::from_secs(600),
             ..fast_options()
         })
         .register::<Task, _>(gateway.clone())

@@ -12,6 +12,7 @@ use sqlx::{FromRow, PgConnection, PgPool};
 use tokio::sync::watch;
 
 use crate::error::{database, not_null};
+use crate::listen::Listener;
 
 const APPEND: &str = include_str!("../../sql/log/append.sql");
 const READ: &str = include_str!("../../sql/log/read.sql");
@@ -23,6 +24,9 @@ const HORIZON: &str = include_str!("../../sql/log/horizon.sql");
 pub struct PgEventLog {
     pool: PgPool,
     appended: Arc<watch::Sender<u64>>,
+    /// Held so the listener runs while any clone of the log or the store
+    /// does.
+    _listener: Arc<Listener>,
 }
 
 /// What holds readers back, for operators: readers see only transactions
@@ -49,8 +53,16 @@ pub struct LogHorizon {
 }
 
 impl PgEventLog {
-    pub(crate) fn new(pool: PgPool, appended: Arc<watch::Sender<u64>>) -> Self {
-        Self { pool, appended }
+    pub(crate) fn new(
+        pool: PgPool,
+        appended: Arc<watch::Sender<u64>>,
+        listener: Arc<Listener>,
+    ) -> Self {
+        Self {
+            pool,
+            appended,
+            _listener: listener,
+        }
     }
 
     /// What holds readers back right now.

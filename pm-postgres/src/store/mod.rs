@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::error::{database, not_null};
+use crate::listen::Listener;
 use crate::{lease, outbox, timeout};
 
 const LOAD_INSTANCES: &str = include_str!("../../sql/store/load_instances.sql");
@@ -39,13 +40,21 @@ const RELEASED_ITEMS: &str = include_str!("../../sql/store/released_items.sql");
 pub struct PgStore {
     pool: PgPool,
     outbox_changed: Arc<watch::Sender<u64>>,
+    /// Held so the listener runs while any clone of the log or the store
+    /// does.
+    _listener: Arc<Listener>,
 }
 
 impl PgStore {
-    pub(crate) fn new(pool: PgPool, outbox_changed: Arc<watch::Sender<u64>>) -> Self {
+    pub(crate) fn new(
+        pool: PgPool,
+        outbox_changed: Arc<watch::Sender<u64>>,
+        listener: Arc<Listener>,
+    ) -> Self {
         Self {
             pool,
             outbox_changed,
+            _listener: listener,
         }
     }
 

@@ -64,7 +64,7 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 
 use crate::error::{database, Error};
-use crate::listen;
+use crate::listen::{self, Listener};
 use crate::log::batch_from_rows;
 use sql::{fill, quote_identifier};
 
@@ -273,9 +273,13 @@ impl EventTable {
         });
         let (woken, _) = watch::channel(0);
         let woken = Arc::new(woken);
-        if let Some(channel) = self.notify_channel {
-            listen::spawn_channel_listener(pool.clone(), channel, Arc::downgrade(&woken));
-        }
+        let listener = self.notify_channel.map(|channel| {
+            Arc::new(listen::spawn_channel_listener(
+                pool.clone(),
+                channel,
+                Arc::clone(&woken),
+            ))
+        });
         let source = PgTableSource {
             pool,
             name,
@@ -283,6 +287,7 @@ impl EventTable {
             read: Arc::from(read),
             types: Arc::new(types),
             woken,
+            _listener: listener,
         };
         source.probe().await?;
         Ok(source)
@@ -323,6 +328,9 @@ pub struct PgTableSource {
     /// Bumped by NOTIFY, if a channel is set; held so readers' receivers
     /// stay open either way.
     woken: Arc<watch::Sender<u64>>,
+    /// The listener of the notify channel, if one is set, held so it runs
+    /// while any clone of the source does.
+    _listener: Option<Arc<Listener>>,
 }
 
 impl PgTableSource {
