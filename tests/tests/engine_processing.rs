@@ -163,13 +163,35 @@ async fn shutdown_stops_processing() {
     assert_eq!(gateway.texts(), ["opened before"]);
 }
 
+/// An engine on fresh memory backends, for registrations that only start.
+type TestEngine = Engine<MemoryStore, MemoryLog>;
+
+/// One registration, of the ones below.
+type Register = fn(TestEngine) -> TestEngine;
+
+/// Registers the task process whole: its loop and its dispatcher.
+fn whole(engine: TestEngine) -> TestEngine {
+    engine.register::<Task, _>(Recorder::default())
+}
+
+/// Registers only the task process's loop.
+fn process(engine: TestEngine) -> TestEngine {
+    engine.register_process::<Task>()
+}
+
+/// Registers only the task process's dispatcher.
+fn dispatcher(engine: TestEngine) -> TestEngine {
+    engine.register_dispatcher::<Task, _>(Recorder::default())
+}
+
+/// Registers the loop of another process, `beacon`.
+fn beacon_process(engine: TestEngine) -> TestEngine {
+    engine.register_process::<Beacon>()
+}
+
 #[tokio::test]
 async fn two_processes_with_one_name_are_refused() {
-    type Register = fn(Engine<MemoryStore, MemoryLog>) -> Engine<MemoryStore, MemoryLog>;
-    let whole: Register = |engine| engine.register::<Task, _>(Recorder::default());
-    let process: Register = |engine| engine.register_process::<Task>();
-    let dispatcher: Register = |engine| engine.register_dispatcher::<Task, _>(Recorder::default());
-    let clashes = [
+    let clashes: [(&str, Register, Register); 7] = [
         ("whole, whole", whole, whole),
         ("whole, process", whole, process),
         ("whole, dispatcher", whole, dispatcher),
@@ -191,16 +213,11 @@ async fn two_processes_with_one_name_are_refused() {
 
 #[tokio::test]
 async fn processes_of_other_names_and_the_two_halves_of_one_start_together() {
-    type Register = fn(Engine<MemoryStore, MemoryLog>) -> Engine<MemoryStore, MemoryLog>;
-    let whole: Register = |engine| engine.register::<Task, _>(Recorder::default());
-    let process: Register = |engine| engine.register_process::<Task>();
-    let dispatcher: Register = |engine| engine.register_dispatcher::<Task, _>(Recorder::default());
-    let beacon: Register = |engine| engine.register_process::<Beacon>();
-    let allowed = [
+    let allowed: [(&str, Register, Register); 4] = [
         ("process, dispatcher", process, dispatcher),
         ("dispatcher, process", dispatcher, process),
-        ("task, beacon", whole, beacon),
-        ("beacon, task", beacon, whole),
+        ("task, beacon", whole, beacon_process),
+        ("beacon, task", beacon_process, whole),
     ];
     for (registered, first, second) in allowed {
         let engine = second(first(Engine::new(MemoryStore::new(), MemoryLog::new())));
