@@ -540,6 +540,65 @@ pub async fn store_takes_timeouts_of_owned_partitions_only<S: Store + Operations
     assert_eq!(all.len(), 2);
 }
 
+/// Retention removes tombstones only in the partitions asked for (a
+/// worker's own), and never an active instance.
+pub async fn store_purges_tombstones_of_the_partitions_asked_for<S: Store + Operations>(store: &S) {
+    let (one, other) = ids_in_two_partitions();
+    let mut completed = batch("split");
+    completed.instances = [&one, &other, &"i-live".to_owned()]
+        .into_iter()
+        .map(|id| InstanceWrite {
+            status: if id.as_str() == "i-live" {
+                InstanceStatus::Active
+            } else {
+                InstanceStatus::Completed
+            },
+            ..instance(id, 0, 1)
+        })
+        .collect();
+    store.commit(completed).await.expect("commit");
+    let mine = OwnedPartitions {
+        count: 2,
+        owned: vec![crate::partition::partition_of(&one, 2)],
+    };
+    let stored = |id: &str| {
+        let id = id.to_owned();
+        async move {
+            !store
+                .load_instances("split", &[id])
+                .await
+                .expect("load")
+                .is_empty()
+        }
+    };
+    // Older than nothing: each store's clock has moved on since the commit,
+    // if only by a tick; wait for that tick.
+    for _ in 0..1000 {
+        store
+            .purge("split", &mine, Duration::ZERO, 10)
+            .await
+            .expect("purge");
+        if !stored(&one).await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert!(
+        !stored(&one).await,
+        "the tombstone of an owned partition stays"
+    );
+    assert!(
+        stored(&other).await,
+        "a tombstone of another worker's partition went"
+    );
+    store
+        .purge("split", &OwnedPartitions::all(), Duration::ZERO, 10)
+        .await
+        .expect("purge");
+    assert!(!stored(&other).await);
+    assert!(stored("i-live").await, "an active instance went");
+}
+
 /// Two instance ids whose partitions differ among two.
 fn ids_in_two_partitions() -> (String, String) {
     let first = "i-0".to_owned();
