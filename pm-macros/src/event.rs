@@ -8,7 +8,8 @@ use syn::{Data, DeriveInput, Fields, LitStr};
 
 use crate::attr::report_unknown_key;
 use crate::ctxt::{derive_with, Ctxt};
-use crate::symbol::{EVENT, EVENT_ENUM_KEYS, EVENT_VARIANT_KEYS, FAMILY, NAME};
+use crate::enum_shape::enum_data;
+use crate::symbol::{Symbol, EVENT, EVENT_ENUM_KEYS, EVENT_VARIANT_KEYS, FAMILY, NAME};
 
 /// One variant of an event enum.
 struct Variant<'a> {
@@ -83,18 +84,17 @@ fn variant_info(enum_ident: &syn::Ident, name: &str, type_name: &str) -> TokenSt
 }
 
 fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
-    let Data::Enum(data) = &input.data else {
-        cx.error_spanned_by(
-            &input.ident,
-            "`#[derive(Event)]` goes on an enum, one variant per event type",
-        );
+    let Some(data) = enum_data(
+        cx,
+        input,
+        "`#[derive(Event)]` goes on an enum, one variant per event type",
+        "an event enum cannot be generic",
+    ) else {
         return TokenStream::new();
     };
-    if !input.generics.params.is_empty() {
-        cx.error_spanned_by(&input.generics, "an event enum cannot be generic");
-    }
     let enum_ident = &input.ident;
-    let family = parse_enum_attrs(cx, input).unwrap_or_else(|| enum_ident.to_string());
+    let family = event_attr(cx, &input.attrs, FAMILY, EVENT_ENUM_KEYS)
+        .unwrap_or_else(|| enum_ident.to_string());
     let variants: Vec<Variant<'_>> = data
         .variants
         .iter()
@@ -114,7 +114,7 @@ fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
                     return None;
                 }
             };
-            let name = parse_variant_attrs(cx, variant).unwrap_or_else(|| variant.ident.to_string());
+            let name = event_attr(cx, &variant.attrs, NAME, EVENT_VARIANT_KEYS).unwrap_or_else(|| variant.ident.to_string());
             Some(Variant {
                 ident: &variant.ident,
                 shape,
@@ -246,17 +246,24 @@ fn encode_arm(enum_ident: &syn::Ident, variant: &Variant<'_>) -> TokenStream {
     }
 }
 
-/// `#[event(family = "..")]` on the enum.
-fn parse_enum_attrs(cx: &Ctxt, input: &DeriveInput) -> Option<String> {
-    let mut family = None;
-    for attr in input.attrs.iter().filter(|attr| attr.path() == EVENT) {
+/// The value of `#[event(<key> = "..")]` among `attrs` (`#[event(family =
+/// "..")]` on the enum, `#[event(name = "..")]` on a variant), reporting any
+/// other key (`allowed` lists the valid ones there).
+fn event_attr(
+    cx: &Ctxt,
+    attrs: &[syn::Attribute],
+    key: Symbol,
+    allowed: &[Symbol],
+) -> Option<String> {
+    let mut found = None;
+    for attr in attrs.iter().filter(|attr| attr.path() == EVENT) {
         let result = attr.parse_nested_meta(|meta| {
-            if meta.path == FAMILY {
+            if meta.path == key {
                 let value: LitStr = meta.value()?.parse()?;
                 check_name_part(cx, &value);
-                family = Some(value.value());
+                found = Some(value.value());
             } else {
-                report_unknown_key(cx, &meta, "#[event(..)]", EVENT_ENUM_KEYS)?;
+                report_unknown_key(cx, &meta, "#[event(..)]", allowed)?;
             }
             Ok(())
         });
@@ -264,28 +271,7 @@ fn parse_enum_attrs(cx: &Ctxt, input: &DeriveInput) -> Option<String> {
             cx.syn_error(error);
         }
     }
-    family
-}
-
-/// `#[event(name = "..")]` on a variant.
-fn parse_variant_attrs(cx: &Ctxt, variant: &syn::Variant) -> Option<String> {
-    let mut name = None;
-    for attr in variant.attrs.iter().filter(|attr| attr.path() == EVENT) {
-        let result = attr.parse_nested_meta(|meta| {
-            if meta.path == NAME {
-                let value: LitStr = meta.value()?.parse()?;
-                check_name_part(cx, &value);
-                name = Some(value.value());
-            } else {
-                report_unknown_key(cx, &meta, "#[event(..)]", EVENT_VARIANT_KEYS)?;
-            }
-            Ok(())
-        });
-        if let Err(error) = result {
-            cx.syn_error(error);
-        }
-    }
-    name
+    found
 }
 
 /// Type names are `family.name`; an empty part would make them ambiguous.

@@ -15,6 +15,7 @@ mod ast;
 mod attr;
 mod check;
 mod ctxt;
+mod enum_shape;
 mod event;
 mod expand;
 mod fallback;

@@ -4,10 +4,11 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Data, DeriveInput, Fields};
+use syn::{Data, DeriveInput};
 
 use crate::attr::report_unknown_key;
 use crate::ctxt::{derive_with, Ctxt};
+use crate::enum_shape::{enum_data, require_unit_variants};
 use crate::symbol::{FINAL, LEGACY, STATE, STATE_VARIANT_KEYS};
 
 pub(crate) fn derive(input: DeriveInput) -> TokenStream {
@@ -48,28 +49,18 @@ struct Marks {
 }
 
 fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
-    let Data::Enum(data) = &input.data else {
-        cx.error_spanned_by(
-            &input.ident,
-            "`#[derive(State)]` goes on an enum of unit variants, one per state",
-        );
+    let Some(data) = enum_data(
+        cx,
+        input,
+        "`#[derive(State)]` goes on an enum of unit variants, one per state",
+        "a state enum cannot be generic",
+    ) else {
         return TokenStream::new();
     };
-    if !input.generics.params.is_empty() {
-        cx.error_spanned_by(&input.generics, "a state enum cannot be generic");
-    }
     let enum_ident = &input.ident;
-    for variant in &data.variants {
-        if !matches!(variant.fields, Fields::Unit) {
-            cx.error_spanned_by(
-                variant,
-                format!(
-                    "state `{enum_ident}::{}` carries data; make it a unit variant and keep the data in other fields of the process",
-                    variant.ident
-                ),
-            );
-        }
-    }
+    require_unit_variants(cx, data, |variant| {
+        format!("state `{enum_ident}::{variant}` carries data; make it a unit variant and keep the data in other fields of the process")
+    });
     let idents: Vec<&syn::Ident> = data.variants.iter().map(|variant| &variant.ident).collect();
     let names: Vec<String> = idents.iter().map(ToString::to_string).collect();
     let marks: Vec<Marks> = data

@@ -3,9 +3,10 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Data, DeriveInput, Fields};
+use syn::{Data, DeriveInput};
 
 use crate::ctxt::{derive_with, Ctxt};
+use crate::enum_shape::{enum_data, require_unit_variants};
 
 pub(crate) fn derive(input: DeriveInput) -> TokenStream {
     derive_with(&input, expand, fallback)
@@ -45,28 +46,18 @@ fn variant_info(enum_ident: &syn::Ident, name: &str) -> TokenStream {
 }
 
 fn expand(cx: &Ctxt, input: &DeriveInput) -> TokenStream {
-    let Data::Enum(data) = &input.data else {
-        cx.error_spanned_by(
-            &input.ident,
-            "`#[derive(Timeout)]` goes on an enum of unit variants, one per timeout kind",
-        );
+    let Some(data) = enum_data(
+        cx,
+        input,
+        "`#[derive(Timeout)]` goes on an enum of unit variants, one per timeout kind",
+        "a timeout enum cannot be generic",
+    ) else {
         return TokenStream::new();
     };
-    if !input.generics.params.is_empty() {
-        cx.error_spanned_by(&input.generics, "a timeout enum cannot be generic");
-    }
     let enum_ident = &input.ident;
-    for variant in &data.variants {
-        if !matches!(variant.fields, Fields::Unit) {
-            cx.error_spanned_by(
-                variant,
-                format!(
-                    "timeout kind `{enum_ident}::{}` carries data; make it a unit variant and keep the data in the process state",
-                    variant.ident
-                ),
-            );
-        }
-    }
+    require_unit_variants(cx, data, |variant| {
+        format!("timeout kind `{enum_ident}::{variant}` carries data; make it a unit variant and keep the data in the process state")
+    });
     let idents: Vec<&syn::Ident> = data.variants.iter().map(|variant| &variant.ident).collect();
     let names: Vec<String> = idents.iter().map(ToString::to_string).collect();
     let infos = names.iter().map(|name| variant_info(enum_ident, name));
