@@ -21,11 +21,7 @@ pub(crate) fn expand(
 ) -> TokenStream {
     let impl_block = rewrite_impl(process, ContextMarker::AnyCommand);
     let self_ty = &process.original.self_ty;
-    let id = process
-        .attr
-        .id
-        .as_ref()
-        .map_or_else(|| quote!(::std::string::String), |id| quote!(#id));
+    let id = process.id_type();
     // Without `timeouts(..)`, the enum of a `#[timeout(..)]` handler, so
     // its `cx.schedule(..)` calls type-check and only the real error shows.
     let timeout = process

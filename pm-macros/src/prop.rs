@@ -1,5 +1,7 @@
 //! Questions asked of the model, shared by the checks and the expansion.
 
+use proc_macro2::TokenStream;
+use quote::quote;
 use syn::{Ident, Path};
 
 use crate::ast::{path_string, Handler, Process};
@@ -113,6 +115,14 @@ impl Process<'_> {
     /// The generated (hidden) enum of decoded subscribed events.
     pub(crate) fn event_enum(&self) -> Ident {
         quote::format_ident!("__Pm{}Events", self.ident)
+    }
+
+    /// The instance id type: `id = ..`, or `String` without it.
+    pub(crate) fn id_type(&self) -> TokenStream {
+        self.attr
+            .id
+            .as_ref()
+            .map_or_else(|| quote!(::std::string::String), |id| quote!(#id))
     }
 }
 

@@ -43,11 +43,7 @@ pub(super) fn expand_process_impl(
     let self_ty = &process.original.self_ty;
     let command_enum = process.command_enum();
     let event_enum = process.event_enum();
-    let id = process
-        .attr
-        .id
-        .as_ref()
-        .map_or_else(|| quote!(::std::string::String), |id| quote!(#id));
+    let id = process.id_type();
     let name = process
         .attr
         .name
