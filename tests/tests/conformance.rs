@@ -56,6 +56,8 @@ conformance_tests!(store:
     store_shares_partitions_between_workers,
     store_takes_timeouts_of_owned_partitions_only,
     store_purges_tombstones_of_the_partitions_asked_for,
+    store_releases_only_the_instance_named,
+    store_replays_released_items_of_owned_partitions_only,
     store_records_a_command_once,
     store_claims_only_the_oldest_command_of_an_instance,
     store_orders_commands_by_ordering_key,

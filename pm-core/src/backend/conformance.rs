@@ -15,8 +15,8 @@ use crate::event::NewEvent;
 use crate::log::{EventLog, ExpectedVersion, Position, ReadBatch};
 use crate::store::{
     Batch, Claim, FailedDelivery, Fence, FencedPartition, InstanceStatus, InstanceWrite,
-    NewCommand, Operations, OwnedPartitions, ParkedEvent, ParkedItem, PartitionLease, Store,
-    TimeoutWrite, Worker,
+    NewCommand, Operations, OwnedPartitions, ParkedEvent, ParkedItem, PartitionLease, Release,
+    Store, TimeoutWrite, Worker,
 };
 
 /// Reads until at least `count` events are visible: a log may hold back
@@ -894,6 +894,87 @@ pub async fn store_keeps_parked_events_in_order<S: Store + Operations>(store: &S
         .collect();
     assert_eq!(parked, expected);
     assert_eq!(store.stats("parking").await.expect("stats").parked, 1);
+}
+
+/// Parks one failed event for each of `ids` (instances of process
+/// `process`, parked with their state).
+async fn park_each<S: Store>(store: &S, process: &str, ids: &[&str]) {
+    let mut parking = batch(process);
+    for (n, id) in (1..).zip(ids) {
+        let mut parked_instance = instance(id, 0, 1);
+        parked_instance.status = InstanceStatus::Parked;
+        parking.instances.push(parked_instance);
+        parking.parked.push(ParkedEvent {
+            instance: Some((*id).to_owned()),
+            item: ParkedItem::Event(crate::event::RecordedEvent {
+                position: position(n),
+                stream_id: (*id).to_owned(),
+                stream_version: 1,
+                event_type: "Check.Bad".to_owned(),
+                payload: json!({ "n": n }),
+                recorded_at: at(n),
+            }),
+            error: Some("bad payload".to_owned()),
+        });
+    }
+    store.commit(parking).await.expect("commit");
+}
+
+/// The instances whose released items `partitions` yields.
+async fn released_instances<S: Store>(
+    store: &S,
+    process: &str,
+    partitions: &OwnedPartitions,
+) -> Vec<String> {
+    store
+        .released_items(process, partitions, 10)
+        .await
+        .expect("released items")
+        .into_iter()
+        .filter_map(|item| item.parked.instance)
+        .collect()
+}
+
+/// Releasing one parked instance releases its items and no other
+/// instance's.
+pub async fn store_releases_only_the_instance_named<S: Store + Operations>(store: &S) {
+    park_each(store, "releasing", &["i-1", "i-2"]).await;
+    let released = store
+        .release_instance("releasing", "i-1", Release::Retry)
+        .await
+        .expect("release");
+    assert_eq!(released, 1);
+    assert_eq!(
+        released_instances(store, "releasing", &OwnedPartitions::all()).await,
+        ["i-1"]
+    );
+}
+
+/// Released items come only from the partitions asked for, so one worker
+/// replays them, not every worker.
+pub async fn store_replays_released_items_of_owned_partitions_only<S: Store + Operations>(
+    store: &S,
+) {
+    let (one, other) = ids_in_two_partitions();
+    park_each(store, "replaying", &[&one, &other]).await;
+    for id in [&one, &other] {
+        store
+            .release_instance("replaying", id, Release::Retry)
+            .await
+            .expect("release");
+    }
+    let mine = OwnedPartitions {
+        count: 2,
+        owned: vec![crate::partition::partition_of(&one, 2)],
+    };
+    assert_eq!(
+        released_instances(store, "replaying", &mine).await,
+        std::slice::from_ref(&one)
+    );
+    assert_eq!(
+        released_instances(store, "replaying", &OwnedPartitions::all()).await,
+        [one, other]
+    );
 }
 
 /// A failure reported under an expired lease, after another claim took
