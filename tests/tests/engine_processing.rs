@@ -319,3 +319,51 @@ async fn dropping_the_running_engine_stops_its_loops() {
     );
     assert_eq!(gateway.texts().len(), 1);
 }
+
+/// An event the instance has applied already, though no checkpoint says so
+/// (as after a repartition, whose new partitions start from the oldest
+/// checkpoint), is skipped, counted as skipped, and changes nothing.
+#[tokio::test]
+async fn an_event_the_instance_has_applied_is_skipped_and_counted() {
+    use pm_core::backend::{Batch, EventSource, InstanceWrite, Store};
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    append(&log, "t-1", opened("once")).await;
+    let seen = log
+        .read(pm_core::Position::START, &[], 10)
+        .await
+        .unwrap()
+        .events[0]
+        .position;
+    let applied = Task {
+        title: "once".to_owned(),
+        notes: Vec::new(),
+    };
+    store
+        .commit(Batch {
+            process: "task".to_owned(),
+            instances: vec![InstanceWrite {
+                id: "t-1".to_owned(),
+                state: serde_json::to_value(&applied).unwrap(),
+                expected_version: 0,
+                status: InstanceStatus::Active,
+                schema_version: 1,
+                last_position: seen,
+            }],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    append(&log, "n-1", noted("t-1", "after")).await;
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    let counts = || engine.metrics("task").unwrap();
+    eventually("the note is handled", || async {
+        counts().events_handled == 1
+    })
+    .await;
+    let counts = counts();
+    engine.shutdown().await.unwrap();
+    assert_eq!(counts.events_skipped, 1, "{counts:?}");
+    let (_, state) = task_state(&store, "t-1").await.unwrap();
+    assert_eq!(state.unwrap().notes, ["after"]);
+    assert_eq!(gateway.texts(), ["after"], "the start event ran again");
+}
