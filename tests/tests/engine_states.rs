@@ -175,3 +175,32 @@ fn the_state_version_is_declared() {
     assert_eq!(Door::STATE_VERSION, 2);
     let _ = InstanceStatus::Active;
 }
+
+/// In the engine, an event its state ignores is counted as skipped, not as
+/// handled, and leaves the instance as it was.
+#[tokio::test]
+async fn an_event_ignored_in_its_state_is_counted_as_skipped() {
+    let (store, log) = (MemoryStore::new(), MemoryLog::new());
+    let engine = Engine::new(store.clone(), log.clone())
+        .with_clock(ManualClock::fixed())
+        .with_options(common::fast_options())
+        .register_process::<Door>()
+        .start()
+        .unwrap();
+    common::append_door(&log, "front", DoorEvent::Installed).await;
+    // Closed while closed: ignored in that state.
+    common::append_door(&log, "front", DoorEvent::Closed).await;
+    common::append_door(&log, "front", DoorEvent::Opened).await;
+    let counts = || engine.metrics("door").unwrap();
+    common::eventually("all three events are taken", || async {
+        counts().events_handled + counts().events_skipped == 3
+    })
+    .await;
+    let counts = counts();
+    engine.shutdown().await.unwrap();
+    assert_eq!(
+        (counts.events_handled, counts.events_skipped),
+        (2, 1),
+        "{counts:?}"
+    );
+}
