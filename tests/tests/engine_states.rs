@@ -204,3 +204,54 @@ async fn an_event_ignored_in_its_state_is_counted_as_skipped() {
         "{counts:?}"
     );
 }
+
+/// The metrics count a timeout whose handler ran as fired, and as skipped
+/// one that its instance's state ignores and one of a kind the process no
+/// longer has (left by an older version of it).
+#[tokio::test]
+async fn timeouts_fired_ignored_in_their_state_or_of_a_dropped_kind_are_counted() {
+    use pm_core::backend::{Batch, Store, TimeoutWrite};
+    use pm_core::Clock;
+    let (store, log, clock) = (MemoryStore::new(), MemoryLog::new(), ManualClock::fixed());
+    let in_a_minute = clock.now() + chrono::Duration::seconds(60);
+    let left = |kind: &str| TimeoutWrite {
+        instance: "shut".to_owned(),
+        kind: kind.to_owned(),
+        due_at: Some(in_a_minute),
+    };
+    store
+        .commit(Batch {
+            process: "door".to_owned(),
+            timeouts: vec![left("Check"), left("Gone")],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    common::append_door(&log, "open", DoorEvent::Installed).await;
+    common::append_door(&log, "open", DoorEvent::Opened).await;
+    common::append_door(&log, "shut", DoorEvent::Installed).await;
+    let engine = Engine::new(store.clone(), log.clone())
+        .with_clock(clock.clone())
+        .with_options(common::fast_options())
+        .register_process::<Door>()
+        .start()
+        .unwrap();
+    let counts = || engine.metrics("door").unwrap();
+    common::eventually("the events are handled", || async {
+        counts().events_handled == 3
+    })
+    .await;
+    clock.advance(Duration::from_secs(61));
+    common::eventually("the three timeouts are taken", || async {
+        counts().timeouts_fired + counts().events_skipped == 3
+    })
+    .await;
+    let counts = counts();
+    engine.shutdown().await.unwrap();
+    assert_eq!(
+        (counts.timeouts_fired, counts.events_skipped),
+        (1, 2),
+        "{counts:?}"
+    );
+    assert!(store.timeouts("door").is_empty(), "a timeout was kept");
+}
