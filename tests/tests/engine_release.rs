@@ -133,3 +133,47 @@ async fn an_operator_releases_a_parked_instance_on_postgres(pool: PgPool) {
     assert_eq!(state.unwrap().notes, ["first held", "second held"]);
     assert!(store.parked_events("task").await.unwrap().is_empty());
 }
+
+/// Two instances released together that fail again each park anew with
+/// their held events still behind them: the failure of one does not let
+/// the other's held event through.
+#[tokio::test]
+async fn two_released_instances_failing_again_both_hold_their_events() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    for task in ["t-1", "t-2"] {
+        append(&log, task, opened("doomed")).await;
+        append(&log, task, TaskEvent::Exploded).await;
+    }
+    append(&log, "n-1", noted("t-1", "held 1")).await;
+    append(&log, "n-2", noted("t-2", "held 2")).await;
+    eventually("both are parked with a held event each", || async {
+        store.parked_events("task").await.unwrap().len() == 4
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+    for task in ["t-1", "t-2"] {
+        store
+            .release_instance("task", task, Release::Retry)
+            .await
+            .unwrap();
+    }
+
+    // One batch takes both releases; each failure parks its instance again.
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    let counts = || engine.metrics("task").unwrap();
+    eventually("the four released items are taken", || async {
+        counts().parked + counts().events_handled >= 4
+    })
+    .await;
+    let counts = counts();
+    engine.shutdown().await.unwrap();
+    assert_eq!((counts.parked, counts.events_handled), (4, 0), "{counts:?}");
+    for task in ["t-1", "t-2"] {
+        assert_eq!(
+            task_state(&store, task).await.unwrap().0,
+            InstanceStatus::Parked
+        );
+    }
+    assert_eq!(gateway.texts(), ["opened doomed", "opened doomed"]);
+}

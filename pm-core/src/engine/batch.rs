@@ -649,9 +649,14 @@ mod tests {
     #[test]
     fn long_errors_are_cut_at_a_character_boundary() {
         assert_eq!(bounded("short".to_owned()), "short");
-        let long = "é".repeat(MAX_ERROR_LEN);
+        // One byte, then two-byte characters: the limit falls inside one,
+        // so the cut moves back a byte to the boundary before it.
+        let long = format!("a{}", "é".repeat(MAX_ERROR_LEN));
         let cut = bounded(long.clone());
-        assert!(cut.len() < MAX_ERROR_LEN + 40, "{}", cut.len());
-        assert!(cut.ends_with(&format!("... ({} more bytes)", long.len() - MAX_ERROR_LEN)));
+        let kept = MAX_ERROR_LEN - 1;
+        assert_eq!(
+            cut,
+            format!("{}... ({} more bytes)", &long[..kept], long.len() - kept)
+        );
     }
 }
