@@ -176,17 +176,22 @@ fn the_state_version_is_declared() {
     let _ = InstanceStatus::Active;
 }
 
+/// An engine running only the door process's loop on `store` and `log`.
+fn door_engine(store: &MemoryStore, log: &MemoryLog, clock: ManualClock) -> pm_core::RunningEngine {
+    Engine::new(store.clone(), log.clone())
+        .with_clock(clock)
+        .with_options(common::fast_options())
+        .register_process::<Door>()
+        .start()
+        .unwrap()
+}
+
 /// In the engine, an event its state ignores is counted as skipped, not as
 /// handled, and leaves the instance as it was.
 #[tokio::test]
 async fn an_event_ignored_in_its_state_is_counted_as_skipped() {
     let (store, log) = (MemoryStore::new(), MemoryLog::new());
-    let engine = Engine::new(store.clone(), log.clone())
-        .with_clock(ManualClock::fixed())
-        .with_options(common::fast_options())
-        .register_process::<Door>()
-        .start()
-        .unwrap();
+    let engine = door_engine(&store, &log, ManualClock::fixed());
     common::append_door(&log, "front", DoorEvent::Installed).await;
     // Closed while closed: ignored in that state.
     common::append_door(&log, "front", DoorEvent::Closed).await;
@@ -230,12 +235,7 @@ async fn timeouts_fired_ignored_in_their_state_or_of_a_dropped_kind_are_counted(
     common::append_door(&log, "open", DoorEvent::Installed).await;
     common::append_door(&log, "open", DoorEvent::Opened).await;
     common::append_door(&log, "shut", DoorEvent::Installed).await;
-    let engine = Engine::new(store.clone(), log.clone())
-        .with_clock(clock.clone())
-        .with_options(common::fast_options())
-        .register_process::<Door>()
-        .start()
-        .unwrap();
+    let engine = door_engine(&store, &log, clock.clone());
     let counts = || engine.metrics("door").unwrap();
     common::eventually("the events are handled", || async {
         counts().events_handled == 3
