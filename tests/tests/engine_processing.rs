@@ -145,6 +145,38 @@ async fn ignored_and_foreign_events_are_skipped_without_instances() {
 }
 
 #[tokio::test]
+async fn checkpoints_move_past_a_log_of_foreign_events_only() {
+    let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
+    for n in 0..5 {
+        append_raw(
+            &log,
+            &format!("invoice-{n}"),
+            "InvoiceEvent.Sent",
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
+    // No batch of this process has anything to write, yet every partition
+    // records that the log was read to its end: a restart, or a worker
+    // taking a partition over, does not read the foreign events again.
+    eventually(
+        "every partition's checkpoint is at the end of the log",
+        || async {
+            let partitions = store.partitions("task");
+            !partitions.is_empty()
+                && partitions
+                    .iter()
+                    .all(|partition| partition.checkpoint.sequence == 5)
+        },
+    )
+    .await;
+    engine.shutdown().await.unwrap();
+    assert!(gateway.texts().is_empty());
+    assert!(store.instances("task").is_empty());
+}
+
+#[tokio::test]
 async fn shutdown_stops_processing() {
     let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
     let engine = start_engine(&store, &log, ManualClock::fixed(), &gateway);
