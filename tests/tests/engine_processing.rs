@@ -1,13 +1,14 @@
 //! The engine's process loop: ordering, batching, start semantics,
-//! completion tombstones and graceful shutdown, on the in-memory store.
+//! completion tombstones, the pauses after failed commits and graceful
+//! shutdown, on the in-memory store.
 
 mod common;
 
 use common::*;
-use pm_core::backend::Operations;
+use pm_core::backend::{Batch, InstanceWrite, Operations, Store};
 use pm_core::prelude::*;
 use pm_core::testing::FaultyStore;
-use pm_core::InstanceStatus;
+use pm_core::{EngineOptions, InstanceStatus};
 
 #[tokio::test]
 async fn g1_each_event_changes_state_once_in_source_order() {
@@ -174,6 +175,111 @@ async fn checkpoints_move_past_a_log_of_foreign_events_only() {
     engine.shutdown().await.unwrap();
     assert!(gateway.texts().is_empty());
     assert!(store.instances("task").is_empty());
+}
+
+/// Tokio's clock is paused: the loop's pauses take no real time, and the
+/// virtual time between two commits is exactly the pause between them.
+#[tokio::test(start_paused = true)]
+async fn failed_commits_in_a_row_back_off_doubling_from_100_ms() {
+    let (store, log) = (FaultyStore::new(MemoryStore::new()), MemoryLog::new());
+    // One event per batch, four batches; the first three commits land but
+    // their replies are lost, so the loop sees three failures in a row.
+    for task in 0..4 {
+        append(&log, &format!("t-{task}"), opened("backoff")).await;
+    }
+    store.lose_commit_replies(3);
+    let engine = Engine::new(store.clone(), log.clone())
+        .with_clock(ManualClock::fixed())
+        .with_options(EngineOptions {
+            batch_size: 1,
+            ..fast_options()
+        })
+        .register_process::<Task>()
+        .start()
+        .unwrap();
+    let mut committed_at = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while committed_at.len() < 4 {
+        if store.commits() > committed_at.len() {
+            committed_at.push(tokio::time::Instant::now());
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of 4 commits reached the store",
+            store.commits()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    engine.shutdown().await.unwrap();
+    let pauses: Vec<u128> = committed_at
+        .windows(2)
+        .map(|pair| (pair[1] - pair[0]).as_millis())
+        .collect();
+    let expected = [100, 200, 400];
+    assert!(
+        pauses
+            .iter()
+            .zip(expected)
+            .all(|(&pause, expected)| pause.abs_diff(expected) <= 5),
+        "pauses between commits {pauses:?} ms, expected {expected:?} ms"
+    );
+    assert_eq!(store.replies_lost(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_commit_is_retried_at_once() {
+    let (store, log) = (FaultyStore::new(MemoryStore::new()), MemoryLog::new());
+    let engine = Engine::new(store.clone(), log.clone())
+        .with_clock(ManualClock::fixed())
+        .with_options(fast_options())
+        .register_process::<Task>()
+        .start()
+        .unwrap();
+    append(&log, "t-1", opened("refused")).await;
+    let version_of_t1 = || {
+        store
+            .inner()
+            .instances("task")
+            .first()
+            .map_or(0, |instance| instance.version)
+    };
+    eventually("the task is opened", || async { version_of_t1() == 1 }).await;
+
+    // The next batch is computed from version 1 and held; meanwhile the
+    // instance moves to version 2 behind the engine's back.
+    store.hold_commits();
+    append(&log, "n-1", noted("t-1", "first note")).await;
+    eventually("the batch is held", || async { store.commits_held() == 1 }).await;
+    let stored = store.inner().instances("task").remove(0);
+    let moved = Batch {
+        process: "task".to_owned(),
+        instances: vec![InstanceWrite {
+            id: stored.id,
+            state: stored.state,
+            expected_version: stored.version,
+            status: stored.status,
+            schema_version: stored.schema_version,
+            last_position: stored.last_position,
+        }],
+        ..Batch::default()
+    };
+    store.inner().commit(moved).await.unwrap();
+
+    // The held commit is refused; reloaded and applied again, it lands
+    // without the backoff that store errors get.
+    let released_at = tokio::time::Instant::now();
+    store.release_commits();
+    eventually("the note lands at version 3", || async {
+        version_of_t1() == 3
+    })
+    .await;
+    let retried_after = released_at.elapsed();
+    engine.shutdown().await.unwrap();
+    assert_eq!(store.refusals(), 1);
+    assert!(
+        retried_after < std::time::Duration::from_millis(50),
+        "the refused batch was retried after {retried_after:?}"
+    );
 }
 
 #[tokio::test]
