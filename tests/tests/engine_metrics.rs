@@ -19,16 +19,20 @@ async fn the_engine_reports_its_work_through_the_metrics_facade() {
 
     let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
     gateway.fail("opened retried", [DispatchError::Transient("busy".into())]);
+    let appended = std::time::Instant::now();
+    append(&log, "t-1", opened("retried")).await;
+    append(&log, "t-2", opened("plain")).await;
+    append(&log, "n-1", noted("t-2", "a note")).await;
+    append(&log, "t-2", TaskEvent::Archived).await;
+    // The engine starts later, so that its lag is at least this.
+    let waited = std::time::Duration::from_millis(1100);
+    tokio::time::sleep(waited).await;
     // On the system clock, so that the retry comes due.
     let engine = Engine::new(store.clone(), log.clone())
         .with_options(fast_options())
         .register::<Task, _>(gateway.clone())
         .start()
         .unwrap();
-    append(&log, "t-1", opened("retried")).await;
-    append(&log, "t-2", opened("plain")).await;
-    append(&log, "n-1", noted("t-2", "a note")).await;
-    append(&log, "t-2", TaskEvent::Archived).await;
     eventually("every command is delivered", || async {
         gateway.texts().len() == 3
     })
@@ -94,6 +98,16 @@ async fn the_engine_reports_its_work_through_the_metrics_facade() {
     assert!(!value("pm_claim_duration_seconds").is_empty());
     assert!(!value("pm_batch_duration_seconds").is_empty());
     assert_eq!(value("pm_partitions_owned")[0].1, Seen::Gauge(16.0));
+    // The one batch handled every event: its lag is the time since the
+    // last was recorded, in seconds.
+    let Seen::Gauge(lag) = value("pm_lag_seconds")[0].1 else {
+        panic!("pm_lag_seconds is not a gauge");
+    };
+    let bound = appended.elapsed().as_secs_f64();
+    assert!(
+        lag >= waited.as_secs_f64() && lag <= bound,
+        "lag {lag} s, expected between {waited:?} and {bound} s"
+    );
 
     // Labels name processes and command types, never instances or ids.
     let label_keys: BTreeSet<String> = snapshot
