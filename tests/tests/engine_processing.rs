@@ -181,6 +181,10 @@ async fn checkpoints_move_past_a_log_of_foreign_events_only() {
 /// virtual time between two commits is exactly the pause between them.
 #[tokio::test(start_paused = true)]
 async fn failed_commits_in_a_row_back_off_doubling_from_100_ms() {
+    let _guard = HangGuard::new(
+        "failed_commits_in_a_row",
+        std::time::Duration::from_secs(30),
+    );
     let (store, log) = (FaultyStore::new(MemoryStore::new()), MemoryLog::new());
     // One event per batch, four batches; the first three commits land but
     // their replies are lost, so the loop sees three failures in a row.
@@ -228,6 +232,7 @@ async fn failed_commits_in_a_row_back_off_doubling_from_100_ms() {
 
 #[tokio::test(start_paused = true)]
 async fn a_refused_commit_is_retried_at_once() {
+    let _guard = HangGuard::new("a_refused_commit", std::time::Duration::from_secs(30));
     let (store, log) = (FaultyStore::new(MemoryStore::new()), MemoryLog::new());
     let engine = Engine::new(store.clone(), log.clone())
         .with_clock(ManualClock::fixed())

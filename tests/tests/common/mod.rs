@@ -290,3 +290,24 @@ pub async fn task_state<S: Store>(
         .next()
         .map(|record| (record.status, serde_json::from_value(record.state).ok()))
 }
+
+/// Ends the test process if the guard is not dropped within `limit` of real
+/// time. A test on a paused tokio clock needs it: a loop that spins without
+/// sleeping keeps the clock from ever advancing, and the test would hang
+/// instead of failing.
+pub struct HangGuard {
+    _dropped: std::sync::mpsc::Sender<()>,
+}
+
+impl HangGuard {
+    pub fn new(test: &'static str, limit: Duration) -> Self {
+        let (dropped, wait) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
+                eprintln!("{test} did not finish within {limit:?} of real time: the loop under test never sleeps");
+                std::process::exit(101);
+            }
+        });
+        Self { _dropped: dropped }
+    }
+}
