@@ -182,7 +182,7 @@ async fn checkpoints_move_past_a_log_of_foreign_events_only() {
 #[tokio::test(start_paused = true)]
 async fn failed_commits_in_a_row_back_off_doubling_from_100_ms() {
     let _guard = HangGuard::new(
-        "failed_commits_in_a_row",
+        "failed_commits_in_a_row_back_off_doubling_from_100_ms",
         std::time::Duration::from_secs(30),
     );
     let (store, log) = (FaultyStore::new(MemoryStore::new()), MemoryLog::new());
@@ -232,7 +232,10 @@ async fn failed_commits_in_a_row_back_off_doubling_from_100_ms() {
 
 #[tokio::test(start_paused = true)]
 async fn a_refused_commit_is_retried_at_once() {
-    let _guard = HangGuard::new("a_refused_commit", std::time::Duration::from_secs(30));
+    let _guard = HangGuard::new(
+        "a_refused_commit_is_retried_at_once",
+        std::time::Duration::from_secs(30),
+    );
     let (store, log) = (FaultyStore::new(MemoryStore::new()), MemoryLog::new());
     let engine = Engine::new(store.clone(), log.clone())
         .with_clock(ManualClock::fixed())
