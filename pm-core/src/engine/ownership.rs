@@ -33,15 +33,6 @@ struct Held {
     checkpoint: Position,
 }
 
-/// What a rebalance changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Changes {
-    /// Partitions newly claimed (their checkpoints may be behind).
-    pub(crate) claimed: usize,
-    /// Partitions lost to another worker or given up.
-    pub(crate) dropped: usize,
-}
-
 /// The partitions one worker holds for one process.
 #[derive(Debug)]
 pub(crate) struct Ownership {
@@ -94,7 +85,7 @@ impl Ownership {
     }
 
     /// Heartbeats, renews, and moves towards this worker's fair share.
-    pub(crate) async fn rebalance<S: Store>(&mut self, store: &S) -> Result<Changes> {
+    pub(crate) async fn rebalance<S: Store>(&mut self, store: &S) -> Result<()> {
         self.next_rebalance = Instant::now() + self.interval();
         let membership = store
             .heartbeat(
@@ -105,7 +96,6 @@ impl Ownership {
                 self.lease_for,
             )
             .await?;
-        let mut changes = Changes::default();
         if membership.partitions != self.count {
             if self.count != 0 {
                 tracing::warn!(
@@ -114,13 +104,12 @@ impl Ownership {
                     to = membership.partitions,
                     "the partition count changed; giving up every partition held"
                 );
-                changes.dropped += self.held.len();
                 self.release(store, self.held.keys().copied().collect())
                     .await?;
             }
             self.count = membership.partitions;
         }
-        changes.dropped += self.refresh(store).await?;
+        self.refresh(store).await?;
         let target = fair_share(self.count, &membership.live_workers, &self.worker.id);
         let now = Instant::now();
         let cooldown = self.interval() * COOLDOWN_ROUNDS;
@@ -133,7 +122,6 @@ impl Ownership {
                 .take(self.held.len() - target)
                 .copied()
                 .collect();
-            changes.dropped += surplus.len();
             tracing::info!(process = self.process, worker = %self.worker.name, partitions = ?surplus, share = target, "releasing partitions beyond this worker's share");
             self.release(store, surplus).await?;
         } else if self.held.len() < target {
@@ -151,18 +139,17 @@ impl Ownership {
                 let partitions: Vec<u32> = claimed.iter().map(|lease| lease.partition).collect();
                 tracing::info!(process = self.process, worker = %self.worker.name, ?partitions, share = target, "claimed partitions");
             }
-            changes.claimed += claimed.len();
             self.hold(claimed);
         }
-        Ok(changes)
+        Ok(())
     }
 
     /// Renews the leases held and reloads their checkpoints from the store
     /// (after a commit that failed or whose outcome is unknown); drops the
-    /// partitions lost. Returns how many were lost.
-    pub(crate) async fn refresh<S: Store>(&mut self, store: &S) -> Result<usize> {
+    /// partitions lost.
+    pub(crate) async fn refresh<S: Store>(&mut self, store: &S) -> Result<()> {
         if self.held.is_empty() {
-            return Ok(0);
+            return Ok(());
         }
         let held = self.epochs();
         let renewed = store
@@ -176,7 +163,7 @@ impl Ownership {
             let kept: Vec<u32> = self.held.keys().copied().collect();
             tracing::warn!(process = self.process, worker = %self.worker.name, lost, ?kept, "partitions lost to another worker; their work is dropped");
         }
-        Ok(lost)
+        Ok(())
     }
 
     /// Gives up every partition and leaves (on shutdown).

@@ -75,24 +75,19 @@ where
     while !*shutdown.borrow() {
         if ownership.rebalance_due() || must_reload {
             let step = if ownership.rebalance_due() {
-                ownership
-                    .rebalance(&*shared.store)
-                    .await
-                    .map(|changes| changes.claimed > 0)
+                ownership.rebalance(&*shared.store).await
             } else {
-                ownership.refresh(&*shared.store).await.map(|_| false)
+                ownership.refresh(&*shared.store).await
             };
             match step {
-                Ok(claimed) => {
+                Ok(()) => {
                     metrics.record_partitions(ownership.partitions().owned.len());
-                    if claimed || must_reload {
-                        sweeps.forget();
-                    }
+                    // The partitions held may have changed, and with them
+                    // their timeouts and released items. (A batch read
+                    // ahead is used only if read from where the partitions
+                    // now start.)
+                    sweeps.forget();
                     must_reload = false;
-                    if claimed {
-                        // A new partition may start further back.
-                        prefetched = None;
-                    }
                 }
                 Err(error) => {
                     failures += 1;

@@ -3,9 +3,9 @@
 //! most of them finding nothing; instead the loop remembers when the
 //! earliest timeout of its partitions is due (only their owner schedules
 //! timeouts there) and looks for released items once per poll interval.
-//! What it remembers is forgotten whenever it could be wrong: the
-//! partitions held changed, a commit failed, timeouts fired, or released
-//! instances came back.
+//! What it remembers is forgotten whenever it could be wrong: the loop
+//! renewed its partitions (which may have changed them), a commit failed,
+//! timeouts fired, or released instances came back.
 
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,8 @@ impl Sweeps {
         }
     }
 
-    /// Forgets everything: the partitions held changed, or a commit failed.
+    /// Forgets everything: the partitions were renewed (and may have
+    /// changed), or a commit failed.
     pub(crate) fn forget(&mut self) {
         self.earliest_timeout = None;
         self.next_release_check = Instant::now();
