@@ -42,6 +42,15 @@ struct Prefetched {
     read: ReadBatch,
 }
 
+impl Prefetched {
+    /// The batch, if it was read from `after`: where the partitions held
+    /// start reading now. Claiming a partition that is further behind moves
+    /// that back, and a batch read from further on would skip its events.
+    fn if_read_from(self, after: Position) -> Option<ReadBatch> {
+        (self.after == after).then_some(self.read)
+    }
+}
+
 /// Runs process `P` until shutdown. Store and log errors are logged and
 /// retried with backoff; they never end the loop.
 pub(crate) async fn run_process<P, S, L>(
@@ -188,9 +197,12 @@ where
     let started = std::time::Instant::now();
     let limit = shared.options.batch_size;
     let after = ownership.read_from();
-    let read = match prefetched.take() {
-        Some(ahead) if ahead.after == after => ahead.read,
-        _ => shared.log.read(after, families, limit).await?,
+    let read = match prefetched
+        .take()
+        .and_then(|ahead| ahead.if_read_from(after))
+    {
+        Some(read) => read,
+        None => shared.log.read(after, families, limit).await?,
     };
     let partitions = ownership.partitions();
     let due = due_timeouts::<P, S, L>(shared, &partitions, sweeps, now, limit).await?;
@@ -401,4 +413,37 @@ async fn wait_for_work<P, S, L>(
         Some(ownership.next_rebalance()),
     )
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(sequence: i64) -> Position {
+        Position {
+            transaction: sequence,
+            sequence,
+        }
+    }
+
+    #[test]
+    fn a_batch_read_ahead_is_used_only_from_where_it_was_read() {
+        let ahead = || Prefetched {
+            after: at(10),
+            read: ReadBatch {
+                events: Vec::new(),
+                end: at(20),
+                held_back: false,
+            },
+        };
+        assert_eq!(
+            ahead().if_read_from(at(10)).map(|read| read.end),
+            Some(at(20))
+        );
+        assert!(
+            ahead().if_read_from(at(4)).is_none(),
+            "a claim moved the start back"
+        );
+        assert!(ahead().if_read_from(at(12)).is_none());
+    }
 }
