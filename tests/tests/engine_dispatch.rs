@@ -1,5 +1,6 @@
 //! Command delivery: retries with backoff, dead letters, stable idempotency
-//! keys (G2) and per-instance order (G3), on the in-memory store.
+//! keys (G2), per-instance order (G3) and the pauses after failed claims,
+//! on the in-memory store.
 
 mod common;
 
@@ -305,5 +306,41 @@ async fn a_round_whose_lease_ran_out_is_settled_before_the_next_claim() {
         gateway.deliveries.load(std::sync::atomic::Ordering::SeqCst),
         1,
         "the command was delivered again before its acknowledgement"
+    );
+}
+
+/// Tokio's clock is paused: the dispatcher's pauses take no real time, and
+/// the virtual time until the delivery is exactly the pauses before it.
+#[tokio::test(start_paused = true)]
+async fn failed_claims_in_a_row_back_off_doubling_from_100_ms() {
+    let _guard = HangGuard::new(
+        "failed_claims_in_a_row_back_off_doubling_from_100_ms",
+        Duration::from_secs(30),
+    );
+    let store = pm_core::testing::FaultyStore::new(MemoryStore::new());
+    let clock = ManualClock::fixed();
+    record_one_command(store.inner(), clock.now()).await;
+    store.fail_claims(3);
+    let gateway = Recorder::default();
+    let started = tokio::time::Instant::now();
+    let engine = Engine::new(store.clone(), MemoryLog::new())
+        .with_clock(clock)
+        .with_options(fast_options())
+        .register_dispatcher::<Task, _>(gateway.clone())
+        .start()
+        .unwrap();
+    while gateway.texts().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the command was never delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let delivered_after = started.elapsed();
+    engine.shutdown().await.unwrap();
+    // Three failed claims, then pauses of 100, 200 and 400 ms.
+    assert!(
+        delivered_after.as_millis().abs_diff(700) <= 5,
+        "delivered after {delivered_after:?}, expected 700 ms"
     );
 }

@@ -1,6 +1,7 @@
 //! [`FaultyStore`]: any store, with the faults of a bad day on cue: commits
-//! whose reply is lost after they landed, and commits held back before they
-//! reach the store (a worker paused mid-batch).
+//! whose reply is lost after they landed, commits held back before they
+//! reach the store (a worker paused mid-batch), and claims of commands that
+//! fail (the database unreachable).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub struct FaultyStore<S> {
 struct Faults {
     replies_to_lose: AtomicU32,
     replies_lost: AtomicU32,
+    claims_to_fail: AtomicU32,
     hold: AtomicBool,
     held: AtomicUsize,
     released: Notify,
@@ -65,6 +67,14 @@ impl<S: Store> FaultyStore<S> {
     pub fn lose_commit_replies(&self, count: u32) {
         self.faults
             .replies_to_lose
+            .fetch_add(count, Ordering::SeqCst);
+    }
+
+    /// The next `count` claims of commands fail without reaching the
+    /// store, as if the database were unreachable.
+    pub fn fail_claims(&self, count: u32) {
+        self.faults
+            .claims_to_fail
             .fetch_add(count, Ordering::SeqCst);
     }
 
@@ -120,6 +130,14 @@ impl<S: Store> FaultyStore<S> {
         }
         self.faults.held.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Takes one fault of those still to inject, if any is left.
+fn take_one(left: &AtomicU32) -> bool {
+    left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+        left.checked_sub(1)
+    })
+    .is_ok()
 }
 
 impl<S: Store> Store for FaultyStore<S> {
@@ -213,14 +231,7 @@ impl<S: Store> Store for FaultyStore<S> {
             }
             return Err(error);
         }
-        let lose = self
-            .faults
-            .replies_to_lose
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
-                left.checked_sub(1)
-            })
-            .is_ok();
-        if lose {
+        if take_one(&self.faults.replies_to_lose) {
             self.faults.replies_lost.fetch_add(1, Ordering::SeqCst);
             return Err(Error::backend(
                 "commit of a batch failed",
@@ -231,6 +242,12 @@ impl<S: Store> Store for FaultyStore<S> {
     }
 
     async fn claim_commands(&self, process: &str, claim: Claim) -> Result<Vec<OutboxCommand>> {
+        if take_one(&self.faults.claims_to_fail) {
+            return Err(Error::backend(
+                "claiming commands failed",
+                "the database is unreachable (injected)",
+            ));
+        }
         self.inner.claim_commands(process, claim).await
     }
 
