@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::tally::{count, mismatches_in_memory, wait_until_consumed_in_memory, Accept, Tally};
-use pm_core::backend::Store;
+use pm_core::backend::{Store, Worker};
 use pm_core::testing::FaultyStore;
 use pm_core::{Engine, EngineOptions, ManualClock, MemoryLog, MemoryStore, RunningEngine};
 
@@ -190,5 +190,51 @@ async fn g7_a_worker_paused_past_its_lease_commits_nothing_and_rejoins() {
     assert_eq!(
         mismatches_in_memory(&store, &log).await,
         Vec::<String>::new()
+    );
+}
+
+/// On a paused tokio clock, so that the rebalance rounds (one per second
+/// with a three-second lease) come exactly on time.
+#[tokio::test(start_paused = true)]
+async fn partitions_given_up_for_a_new_worker_are_not_claimed_back_for_three_rounds() {
+    let _guard = common::HangGuard::new(
+        "partitions_given_up_for_a_new_worker_are_not_claimed_back_for_three_rounds",
+        Duration::from_secs(30),
+    );
+    let (store, log) = (MemoryStore::new(), MemoryLog::new());
+    let engine = start(store.clone(), &log, Duration::from_secs(3));
+    let held = || {
+        store
+            .partitions("tally")
+            .iter()
+            .filter(|partition| partition.owner.is_some())
+            .count()
+    };
+    wait_for("the engine holds every partition", || held() == 8).await;
+
+    // A second worker joins, so the engine gives up half; it leaves before
+    // claiming any.
+    let newcomer = Worker {
+        id: "newcomer".to_owned(),
+        name: "test".to_owned(),
+    };
+    store
+        .heartbeat("tally", "memory", &newcomer, 8, Duration::from_secs(600))
+        .await
+        .unwrap();
+    wait_for("the engine gave up half", || held() == 4).await;
+    let given_up = tokio::time::Instant::now();
+    store.leave("tally", "newcomer").await.unwrap();
+
+    // Alone again, it wants all eight, but takes the four back only after
+    // three rounds (the cooldown that keeps a worker from claiming back at
+    // once what it gave up for another).
+    wait_for("the engine holds every partition again", || held() == 8).await;
+    let taken_back_after = given_up.elapsed();
+    engine.shutdown().await.unwrap();
+    assert!(
+        taken_back_after >= Duration::from_millis(2900)
+            && taken_back_after <= Duration::from_millis(4100),
+        "taken back after {taken_back_after:?}, expected 3 s"
     );
 }
