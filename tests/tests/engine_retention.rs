@@ -173,3 +173,76 @@ async fn an_operator_removes_old_completed_instances(pool: PgPool) {
     let stats = backend.store().stats("task").await.unwrap();
     assert_eq!((stats.completed, stats.active), (0, 1));
 }
+
+/// A process loop with retention `keep` (and no dispatcher).
+fn process_loop_keeping<S, L>(
+    store: &S,
+    log: &L,
+    clock: &ManualClock,
+    keep: Option<Duration>,
+) -> RunningEngine
+where
+    S: Store + Clone,
+    L: EventSource + Clone,
+{
+    Engine::new(store.clone(), log.clone())
+        .with_clock(clock.clone())
+        .with_options(EngineOptions {
+            retention: keep,
+            ..fast_options()
+        })
+        .register_process::<Task>()
+        .start()
+        .unwrap()
+}
+
+/// A backlog of old tombstones is removed a thousand at a time, the next
+/// thousand 100 ms after a full one rather than at the next minute's look.
+#[tokio::test(start_paused = true)]
+async fn a_backlog_of_old_tombstones_is_removed_a_thousand_every_100_ms() {
+    let _guard = HangGuard::new(
+        "a_backlog_of_old_tombstones_is_removed_a_thousand_every_100_ms",
+        Duration::from_secs(60),
+    );
+    let clock = ManualClock::fixed();
+    let store = MemoryStore::with_clock(clock.clone());
+    let log = MemoryLog::new();
+    for n in 0..2_500 {
+        let task = format!("t-{n}");
+        append(&log, &task, opened("short")).await;
+        append(&log, &task, TaskEvent::Closed).await;
+    }
+    let engine = process_loop_keeping(&store, &log, &clock, None);
+    eventually("every task is completed", || async {
+        store.stats("task").await.unwrap().completed == 2_500
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+
+    let keep = Duration::from_secs(3600);
+    clock.advance(keep * 2);
+    let started = tokio::time::Instant::now();
+    let engine = process_loop_keeping(&store, &log, &clock, Some(keep));
+    // (milliseconds since the start, tombstones left) at each change.
+    let mut changes = Vec::new();
+    let mut left = 2_500;
+    while left > 0 && started.elapsed() < Duration::from_secs(180) {
+        let now = store.stats("task").await.unwrap().completed;
+        if now != left {
+            left = now;
+            changes.push((started.elapsed().as_millis(), left));
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    engine.shutdown().await.unwrap();
+    let removed_at: Vec<u128> = changes.iter().map(|(at, _)| *at).collect();
+    let counts: Vec<u64> = changes.iter().map(|(_, left)| *left).collect();
+    assert_eq!(counts, [1_500, 500, 0], "removed at {removed_at:?}");
+    let on_time = removed_at[0] <= 25
+        && (100..=125).contains(&removed_at[1])
+        && (200..=250).contains(&removed_at[2]);
+    assert!(
+        on_time,
+        "removed at {removed_at:?} ms, expected 0, 100, 200"
+    );
+}
