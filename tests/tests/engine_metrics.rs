@@ -19,11 +19,13 @@ async fn the_engine_reports_its_work_through_the_metrics_facade() {
 
     let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
     gateway.fail("opened retried", [DispatchError::Transient("busy".into())]);
+    gateway.fail("opened refused", [DispatchError::Permanent("no".into())]);
     let appended = std::time::Instant::now();
     append(&log, "t-1", opened("retried")).await;
     append(&log, "t-2", opened("plain")).await;
     append(&log, "n-1", noted("t-2", "a note")).await;
     append(&log, "t-2", TaskEvent::Archived).await;
+    append(&log, "t-3", opened("refused")).await;
     // The engine starts later, so that its lag is at least this.
     let waited = std::time::Duration::from_millis(1100);
     tokio::time::sleep(waited).await;
@@ -33,11 +35,28 @@ async fn the_engine_reports_its_work_through_the_metrics_facade() {
         .register::<Task, _>(gateway.clone())
         .start()
         .unwrap();
-    eventually("every command is delivered", || async {
-        gateway.texts().len() == 3
+    eventually("every command is delivered or dead-lettered", || async {
+        gateway.texts().len() == 3 && engine.metrics("task").unwrap().commands_dead_lettered == 1
     })
     .await;
+    let counts = engine.metrics("task").unwrap();
     engine.shutdown().await.unwrap();
+    assert_eq!(
+        (
+            counts.events_read,
+            counts.events_handled,
+            counts.events_skipped
+        ),
+        (5, 4, 1)
+    );
+    assert_eq!(
+        (
+            counts.commands_recorded,
+            counts.commands_delivered,
+            counts.commands_retried
+        ),
+        (4, 3, 1)
+    );
 
     let snapshot = snapshotter.snapshot().into_vec();
     /// A metric's value, simplified: counter, gauge or number of samples.
@@ -75,11 +94,13 @@ async fn the_engine_reports_its_work_through_the_metrics_facade() {
             })
             .sum()
     };
-    assert_eq!(counter("pm_events_handled_total"), 3);
+    assert_eq!(counter("pm_events_read_total"), 5);
+    assert_eq!(counter("pm_events_handled_total"), 4);
     assert_eq!(counter("pm_events_skipped_total"), 1, "the archived event");
-    assert_eq!(counter("pm_commands_recorded_total"), 3);
+    assert_eq!(counter("pm_commands_recorded_total"), 4);
     assert_eq!(counter("pm_commands_retried_total"), 1);
     assert_eq!(counter("pm_commands_delivered_total"), 3);
+    assert_eq!(counter("pm_commands_dead_lettered_total"), 1);
     let delivered = value("pm_commands_delivered_total");
     assert!(delivered.iter().all(|(labels, _)| labels
         == &[

@@ -105,10 +105,8 @@ impl ProcessMetrics {
         self.parked.fetch_add(counts.parked, Ordering::Relaxed);
         self.timeouts_fired
             .fetch_add(counts.timeouts_fired, Ordering::Relaxed);
-        self.commands_recorded.fetch_add(
-            u64::try_from(commands).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        self.commands_recorded
+            .fetch_add(count(commands), Ordering::Relaxed);
     }
 
     pub(crate) fn record_read(&self, events: usize) {
