@@ -290,6 +290,51 @@ async fn a_refused_commit_is_retried_at_once() {
     );
 }
 
+/// A refused commit is retried at once, but refusals in a row back off as
+/// failures do: 200 ms after the second, 400 ms after the third.
+#[tokio::test(start_paused = true)]
+async fn refusals_in_a_row_back_off_from_the_second() {
+    let _guard = HangGuard::new(
+        "refusals_in_a_row_back_off_from_the_second",
+        std::time::Duration::from_secs(30),
+    );
+    let (store, log) = (FaultyStore::new(MemoryStore::new()), MemoryLog::new());
+    append(&log, "t-1", opened("refused")).await;
+    store.refuse_commits(3);
+    let started = tokio::time::Instant::now();
+    let engine = Engine::new(store.clone(), log.clone())
+        .with_clock(ManualClock::fixed())
+        .with_options(fast_options())
+        .register_process::<Task>()
+        .start()
+        .unwrap();
+    // When each commit was tried, in milliseconds from the start.
+    let mut tried_at = Vec::new();
+    while store.commits() == 0 {
+        let now = started.elapsed().as_millis();
+        tried_at.resize(store.refusals(), now);
+        assert!(
+            now < 20_000,
+            "the commit never landed, tried at {tried_at:?} ms"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let landed_at = started.elapsed().as_millis();
+    tried_at.resize(store.refusals(), landed_at);
+    tried_at.push(landed_at);
+    engine.shutdown().await.unwrap();
+    let pauses: Vec<u128> = tried_at.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    let expected = [0, 200, 400];
+    assert!(
+        pauses.len() == 3
+            && pauses
+                .iter()
+                .zip(expected)
+                .all(|(&pause, expected)| pause.abs_diff(expected) <= 5),
+        "pauses between tries {pauses:?} ms, expected {expected:?} ms"
+    );
+}
+
 #[tokio::test]
 async fn shutdown_stops_processing() {
     let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());

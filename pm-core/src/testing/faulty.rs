@@ -1,7 +1,8 @@
 //! [`FaultyStore`]: any store, with the faults of a bad day on cue: commits
 //! whose reply is lost after they landed, commits held back before they
-//! reach the store (a worker paused mid-batch), and claims of commands that
-//! fail (the database unreachable).
+//! reach the store (a worker paused mid-batch), commits refused as if
+//! another writer had moved an instance, and claims of commands that fail
+//! (the database unreachable).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -40,6 +41,7 @@ struct Faults {
     replies_to_lose: AtomicU32,
     replies_lost: AtomicU32,
     claims_to_fail: AtomicU32,
+    commits_to_refuse: AtomicU32,
     hold: AtomicBool,
     held: AtomicUsize,
     released: Notify,
@@ -78,6 +80,15 @@ impl<S: Store> FaultyStore<S> {
             .fetch_add(count, Ordering::SeqCst);
     }
 
+    /// The next `count` commits are refused without reaching the store, as
+    /// if another writer had moved the batch's first instance since it was
+    /// loaded ([`Error::StaleInstance`]).
+    pub fn refuse_commits(&self, count: u32) {
+        self.faults
+            .commits_to_refuse
+            .fetch_add(count, Ordering::SeqCst);
+    }
+
     /// How many commit replies were lost so far.
     pub fn replies_lost(&self) -> u32 {
         self.faults.replies_lost.load(Ordering::SeqCst)
@@ -105,8 +116,9 @@ impl<S: Store> FaultyStore<S> {
         self.faults.commits.load(Ordering::SeqCst)
     }
 
-    /// How many commits the store refused (a lost partition, a moved
-    /// checkpoint or a stale instance): nothing of them landed.
+    /// How many commits were refused (by the store: a lost partition, a
+    /// moved checkpoint or a stale instance; or on cue): nothing of them
+    /// landed.
     pub fn refusals(&self) -> usize {
         self.faults.refusals.load(Ordering::SeqCst)
     }
@@ -219,6 +231,15 @@ impl<S: Store> Store for FaultyStore<S> {
 
     async fn commit(&self, batch: Batch) -> Result<()> {
         self.wait_while_held().await;
+        if take_one(&self.faults.commits_to_refuse) {
+            self.faults.refusals.fetch_add(1, Ordering::SeqCst);
+            let first = batch.instances.first();
+            return Err(Error::StaleInstance {
+                process: batch.process,
+                instance: first.map(|write| write.id.clone()).unwrap_or_default(),
+                expected: first.map_or(0, |write| write.expected_version),
+            });
+        }
         self.faults.commits.fetch_add(1, Ordering::SeqCst);
         if let Err(error) = self.inner.commit(batch).await {
             if matches!(
