@@ -291,6 +291,26 @@ pub async fn task_state<S: Store>(
         .map(|record| (record.status, serde_json::from_value(record.state).ok()))
 }
 
+/// The pauses between consecutive instants, in milliseconds.
+pub fn pauses_between(times: &[u128]) -> Vec<u128> {
+    times.windows(2).map(|pair| pair[1] - pair[0]).collect()
+}
+
+/// Asserts that the pauses measured between `what` are the expected ones
+/// (milliseconds, within 5 ms each: a paused tokio clock advances in steps
+/// of the test's own sleeps).
+pub fn assert_pauses(what: &str, pauses: &[u128], expected: &[u128]) {
+    let close = pauses.len() == expected.len()
+        && pauses
+            .iter()
+            .zip(expected)
+            .all(|(pause, expected)| pause.abs_diff(*expected) <= 5);
+    assert!(
+        close,
+        "pauses between {what} {pauses:?} ms, expected {expected:?} ms"
+    );
+}
+
 /// Ends the test process if the guard is not dropped within `limit` of real
 /// time. A test on a paused tokio clock needs it: a loop that spins without
 /// sleeping keeps the clock from ever advancing, and the test would hang
