@@ -182,14 +182,19 @@ async fn g3_commands_of_one_instance_are_delivered_in_issue_order() {
 
 /// Records one pending `Notify` command of task `t-1`, issued at `at`.
 async fn record_one_command(store: &MemoryStore, at: chrono::DateTime<chrono::Utc>) {
+    record_command(store, at, 1).await;
+}
+
+/// Records a `Notify` for task `t-{task}`, with id `task`, issued `at`.
+async fn record_command(store: &MemoryStore, at: chrono::DateTime<chrono::Utc>, task: u128) {
     let batch = pm_core::backend::Batch {
         process: "task".to_owned(),
         commands: vec![pm_core::backend::NewCommand {
-            id: uuid::Uuid::from_u128(1),
-            instance: "t-1".to_owned(),
-            ordering_key: "instance:t-1".to_owned(),
+            id: uuid::Uuid::from_u128(task),
+            instance: format!("t-{task}"),
+            ordering_key: format!("instance:t-{task}"),
             command_type: "Notify".to_owned(),
-            payload: serde_json::json!({ "task": "t-1", "text": "slow" }),
+            payload: serde_json::json!({ "task": format!("t-{task}"), "text": format!("text {task}") }),
             created_at: at,
         }],
         ..pm_core::backend::Batch::default()
@@ -343,4 +348,42 @@ async fn failed_claims_in_a_row_back_off_doubling_from_100_ms() {
         delivered_after.as_millis().abs_diff(700) <= 5,
         "delivered after {delivered_after:?}, expected 700 ms"
     );
+}
+
+/// The acknowledgement of one round runs while the next is claimed and
+/// delivered: a slow acknowledgement does not hold back the next commands.
+#[tokio::test]
+async fn the_next_round_is_delivered_while_the_last_is_acknowledged() {
+    let store = pm_core::testing::FaultyStore::new(MemoryStore::new());
+    let clock = ManualClock::fixed();
+    let gateway = Recorder::default();
+    record_command(store.inner(), clock.now(), 1).await;
+    record_command(store.inner(), clock.now(), 2).await;
+    store.hold_acks();
+    // One command per round.
+    let engine = Engine::new(store.clone(), MemoryLog::new())
+        .with_clock(clock)
+        .with_options(EngineOptions {
+            claim_limit: 1,
+            ..fast_options()
+        })
+        .register_dispatcher::<Task, _>(gateway.clone())
+        .start()
+        .unwrap();
+    eventually("both are delivered", || async {
+        gateway.texts().len() == 2
+    })
+    .await;
+    assert_eq!(
+        store.acks_held(),
+        1,
+        "the first acknowledgement still waits"
+    );
+    store.release_acks();
+    eventually("both are acknowledged", || async {
+        store.stats("task").await.unwrap().pending_commands == 0
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+    assert_eq!(gateway.texts(), ["text 1", "text 2"]);
 }

@@ -1,7 +1,8 @@
 //! [`FaultyStore`]: any store, with the faults of a bad day on cue: commits
 //! whose reply is lost after they landed, commits held back before they
 //! reach the store (a worker paused mid-batch), commits refused as if
-//! another writer had moved an instance, and claims of commands that fail
+//! another writer had moved an instance, acknowledgements of delivered
+//! commands held back (a slow database), and claims of commands that fail
 //! (the database unreachable).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -20,8 +21,8 @@ use crate::store::{
     ReleasedItem, Store, Worker,
 };
 
-/// Wraps a store and injects faults into its commits; every other call
-/// passes through. Cloning shares the store and the faults.
+/// Wraps a store and injects faults into its commits, acknowledgements and
+/// claims; every other call passes through. Cloning shares the store and the faults.
 ///
 /// ```
 /// # use pm_core::testing::FaultyStore;
@@ -42,9 +43,8 @@ struct Faults {
     replies_lost: AtomicU32,
     claims_to_fail: AtomicU32,
     commits_to_refuse: AtomicU32,
-    hold: AtomicBool,
-    held: AtomicUsize,
-    released: Notify,
+    commit_gate: Gate,
+    ack_gate: Gate,
     commits: AtomicUsize,
     refusals: AtomicUsize,
     loads: AtomicUsize,
@@ -97,18 +97,33 @@ impl<S: Store> FaultyStore<S> {
     /// From now on, commits wait before they reach the store until
     /// [`release_commits`](Self::release_commits).
     pub fn hold_commits(&self) {
-        self.faults.hold.store(true, Ordering::SeqCst);
+        self.faults.commit_gate.close();
     }
 
     /// How many commits wait now.
     pub fn commits_held(&self) -> usize {
-        self.faults.held.load(Ordering::SeqCst)
+        self.faults.commit_gate.waiting()
     }
 
     /// Lets held commits (and later ones) through.
     pub fn release_commits(&self) {
-        self.faults.hold.store(false, Ordering::SeqCst);
-        self.faults.released.notify_waiters();
+        self.faults.commit_gate.open();
+    }
+
+    /// From now on, acknowledgements of delivered commands wait before they
+    /// reach the store until [`release_acks`](Self::release_acks).
+    pub fn hold_acks(&self) {
+        self.faults.ack_gate.close();
+    }
+
+    /// How many acknowledgements wait now.
+    pub fn acks_held(&self) -> usize {
+        self.faults.ack_gate.waiting()
+    }
+
+    /// Lets held acknowledgements (and later ones) through.
+    pub fn release_acks(&self) {
+        self.faults.ack_gate.open();
     }
 
     /// How many commits reached the store.
@@ -127,20 +142,43 @@ impl<S: Store> FaultyStore<S> {
     pub fn loads(&self) -> usize {
         self.faults.loads.load(Ordering::SeqCst)
     }
+}
 
-    async fn wait_while_held(&self) {
-        if !self.faults.hold.load(Ordering::SeqCst) {
+/// Where calls wait while it is closed.
+#[derive(Debug, Default)]
+struct Gate {
+    closed: AtomicBool,
+    waiting: AtomicUsize,
+    opened: Notify,
+}
+
+impl Gate {
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    fn open(&self) {
+        self.closed.store(false, Ordering::SeqCst);
+        self.opened.notify_waiters();
+    }
+
+    fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    async fn pass(&self) {
+        if !self.closed.load(Ordering::SeqCst) {
             return;
         }
-        self.faults.held.fetch_add(1, Ordering::SeqCst);
-        while self.faults.hold.load(Ordering::SeqCst) {
-            let released = self.faults.released.notified();
-            if !self.faults.hold.load(Ordering::SeqCst) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        while self.closed.load(Ordering::SeqCst) {
+            let opened = self.opened.notified();
+            if !self.closed.load(Ordering::SeqCst) {
                 break;
             }
-            released.await;
+            opened.await;
         }
-        self.faults.held.fetch_sub(1, Ordering::SeqCst);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -230,7 +268,7 @@ impl<S: Store> Store for FaultyStore<S> {
     }
 
     async fn commit(&self, batch: Batch) -> Result<()> {
-        self.wait_while_held().await;
+        self.faults.commit_gate.pass().await;
         if take_one(&self.faults.commits_to_refuse) {
             self.faults.refusals.fetch_add(1, Ordering::SeqCst);
             let first = batch.instances.first();
@@ -273,6 +311,7 @@ impl<S: Store> Store for FaultyStore<S> {
     }
 
     async fn complete_commands(&self, lease: Uuid, ids: &[Uuid]) -> Result<()> {
+        self.faults.ack_gate.pass().await;
         self.inner.complete_commands(lease, ids).await
     }
 
