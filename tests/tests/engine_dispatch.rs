@@ -387,3 +387,58 @@ async fn the_next_round_is_delivered_while_the_last_is_acknowledged() {
     engine.shutdown().await.unwrap();
     assert_eq!(gateway.texts(), ["text 1", "text 2"]);
 }
+
+/// Settling a round can make the next command of a key claimable: the
+/// dispatcher claims again at once rather than at its next poll.
+#[tokio::test(start_paused = true)]
+async fn the_next_command_of_a_key_is_claimed_as_soon_as_its_predecessor_is_settled() {
+    let _guard = HangGuard::new(
+        "the_next_command_of_a_key_is_claimed_as_soon_as_its_predecessor_is_settled",
+        Duration::from_secs(30),
+    );
+    let (store, clock, gateway) = (
+        MemoryStore::new(),
+        ManualClock::fixed(),
+        Recorder::default(),
+    );
+    let command = |id: u128, text: &str| pm_core::backend::NewCommand {
+        id: uuid::Uuid::from_u128(id),
+        instance: "t-1".to_owned(),
+        ordering_key: "instance:t-1".to_owned(),
+        command_type: "Notify".to_owned(),
+        payload: serde_json::json!({ "task": "t-1", "text": text }),
+        created_at: clock.now(),
+    };
+    let batch = pm_core::backend::Batch {
+        process: "task".to_owned(),
+        commands: vec![command(1, "first"), command(2, "second")],
+        ..pm_core::backend::Batch::default()
+    };
+    store.commit(batch).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let engine = Engine::new(store.clone(), MemoryLog::new())
+        .with_clock(clock)
+        .with_options(EngineOptions {
+            poll_interval: Duration::from_secs(600),
+            ..fast_options()
+        })
+        .register_dispatcher::<Task, _>(gateway.clone())
+        .start()
+        .unwrap();
+    while gateway.texts().len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "delivered {:?} only, by {:?}",
+            gateway.texts(),
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    engine.shutdown().await.unwrap();
+    assert_eq!(gateway.texts(), ["first", "second"]);
+    assert!(
+        started.elapsed() < Duration::from_millis(5),
+        "the second was delivered after {:?}",
+        started.elapsed()
+    );
+}
