@@ -320,6 +320,40 @@ async fn refusals_in_a_row_back_off_from_the_second() {
     assert_pauses("tries", &pauses_between(&tried_at), &[0, 200, 400]);
 }
 
+/// Once the log is read to its end, the loop only waits: fifty polls of an
+/// idle log commit nothing (nor does passing over a foreign event twice).
+#[tokio::test(start_paused = true)]
+async fn an_idle_process_loop_commits_nothing() {
+    let _guard = HangGuard::new(
+        "an_idle_process_loop_commits_nothing",
+        std::time::Duration::from_secs(30),
+    );
+    let (store, log) = (FaultyStore::new(MemoryStore::new()), MemoryLog::new());
+    append(&log, "t-1", opened("once")).await;
+    append_raw(
+        &log,
+        "invoice-1",
+        "InvoiceEvent.Sent",
+        serde_json::json!({}),
+    )
+    .await;
+    let engine = process_loop_on(&store, &log, fast_options());
+    eventually("the task is opened", || async {
+        store.inner().instances("task").len() == 1
+    })
+    .await;
+    let after_work = store.commits();
+    let polls = fast_options().poll_interval * 50;
+    tokio::time::sleep(polls).await;
+    let after_idle = store.commits();
+    engine.shutdown().await.unwrap();
+    assert!(
+        after_work <= 2,
+        "{after_work} commits for one event and one foreign event"
+    );
+    assert_eq!(after_idle, after_work, "idle rounds committed");
+}
+
 #[tokio::test]
 async fn shutdown_stops_processing() {
     let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());
