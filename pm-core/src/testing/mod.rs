@@ -4,8 +4,9 @@
 //!
 //! Both run the real routing, handlers and batch logic of the engine on an
 //! in-memory store, synchronously, so tests need no runtime and no waiting.
-//! [`FaultyStore`] injects lost commit replies and paused commits into a
-//! running engine; the suite every store must pass is
+//! [`FaultyStore`] injects lost commit replies, paused and refused commits,
+//! held acknowledgements and failed claims into a running engine; the
+//! suite every store must pass is
 //! [`backend::conformance`](crate::backend::conformance).
 
 mod converge;
