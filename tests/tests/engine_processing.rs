@@ -354,6 +354,35 @@ async fn an_idle_process_loop_commits_nothing() {
     assert_eq!(after_idle, after_work, "idle rounds committed");
 }
 
+/// The loop rebalances three times per partition lease, not once per
+/// batch: a hundred batches in no time take one heartbeat.
+#[tokio::test(start_paused = true)]
+async fn a_busy_process_loop_rebalances_on_its_schedule_not_every_batch() {
+    let _guard = HangGuard::new(
+        "a_busy_process_loop_rebalances_on_its_schedule_not_every_batch",
+        std::time::Duration::from_secs(30),
+    );
+    let (store, log) = (FaultyStore::new(MemoryStore::new()), MemoryLog::new());
+    for task in 0..100 {
+        append(&log, &format!("t-{task}"), opened("busy")).await;
+    }
+    let engine = process_loop_on(
+        &store,
+        &log,
+        EngineOptions {
+            batch_size: 1,
+            ..fast_options()
+        },
+    );
+    eventually("every task is opened", || async {
+        store.inner().instances("task").len() == 100
+    })
+    .await;
+    engine.shutdown().await.unwrap();
+    assert_eq!(store.commits(), 100, "one batch per event");
+    assert_eq!(store.heartbeats(), 1);
+}
+
 #[tokio::test]
 async fn shutdown_stops_processing() {
     let (store, log, gateway) = (MemoryStore::new(), MemoryLog::new(), Recorder::default());

@@ -48,6 +48,7 @@ struct Faults {
     commits: AtomicUsize,
     refusals: AtomicUsize,
     loads: AtomicUsize,
+    heartbeats: AtomicUsize,
 }
 
 impl<S: Store> FaultyStore<S> {
@@ -142,6 +143,11 @@ impl<S: Store> FaultyStore<S> {
     pub fn loads(&self) -> usize {
         self.faults.loads.load(Ordering::SeqCst)
     }
+
+    /// How many times workers heartbeated (once per rebalance).
+    pub fn heartbeats(&self) -> usize {
+        self.faults.heartbeats.load(Ordering::SeqCst)
+    }
 }
 
 /// Where calls wait while it is closed.
@@ -199,6 +205,7 @@ impl<S: Store> Store for FaultyStore<S> {
         partitions: u32,
         lease_for: Duration,
     ) -> Result<Membership> {
+        self.faults.heartbeats.fetch_add(1, Ordering::SeqCst);
         self.inner
             .heartbeat(process, source, worker, partitions, lease_for)
             .await
