@@ -238,3 +238,50 @@ async fn partitions_given_up_for_a_new_worker_are_not_claimed_back_for_three_rou
         "taken back after {taken_back_after:?}, expected 3 s"
     );
 }
+
+/// A worker that shuts down gives its partitions up and leaves: the other
+/// takes them at its next round (a second, with a three-second lease), not
+/// once their lease has run out. On a paused tokio clock.
+#[tokio::test(start_paused = true)]
+async fn a_worker_that_shuts_down_hands_its_partitions_over_at_the_next_round() {
+    let _guard = common::HangGuard::new(
+        "a_worker_that_shuts_down_hands_its_partitions_over_at_the_next_round",
+        Duration::from_secs(30),
+    );
+    let (store, log) = (MemoryStore::new(), MemoryLog::new());
+    let leaving = start(store.clone(), &log, Duration::from_secs(3));
+    let staying = start(store.clone(), &log, Duration::from_secs(3));
+    let held_by = |owner: &str| {
+        store
+            .partitions("tally")
+            .iter()
+            .filter(|partition| partition.owner.as_deref() == Some(owner))
+            .count()
+    };
+    wait_for("each engine holds half the partitions", || {
+        let owners = owners(&store);
+        owners.len() == 2 && owners.iter().all(|owner| held_by(owner) == 4)
+    })
+    .await;
+    let before: BTreeSet<String> = owners(&store);
+    leaving.shutdown().await.unwrap();
+    let stopped = tokio::time::Instant::now();
+    let remaining = owners(&store);
+    assert_eq!(
+        remaining.len(),
+        1,
+        "the leaving worker still holds partitions"
+    );
+    let stayer = remaining.first().unwrap().clone();
+    assert!(before.contains(&stayer));
+    wait_for("the other engine holds every partition", || {
+        held_by(&stayer) == 8
+    })
+    .await;
+    let handed_over_after = stopped.elapsed();
+    staying.shutdown().await.unwrap();
+    assert!(
+        handed_over_after <= Duration::from_millis(1100),
+        "handed over after {handed_over_after:?}, expected within a round (1 s)"
+    );
+}
