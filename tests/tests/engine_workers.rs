@@ -285,3 +285,47 @@ async fn a_worker_that_shuts_down_hands_its_partitions_over_at_the_next_round() 
         "handed over after {handed_over_after:?}, expected within a round (1 s)"
     );
 }
+
+/// A worker claims only up to its share, even when more partitions are
+/// free: alone with one other worker that holds nothing, it holds half.
+/// On a paused tokio clock.
+#[tokio::test(start_paused = true)]
+async fn a_worker_claims_up_to_its_share_and_no_more() {
+    let _guard = common::HangGuard::new(
+        "a_worker_claims_up_to_its_share_and_no_more",
+        Duration::from_secs(30),
+    );
+    let (store, log) = (MemoryStore::new(), MemoryLog::new());
+    let engine = start(store.clone(), &log, Duration::from_secs(3));
+    let held = || {
+        store
+            .partitions("tally")
+            .iter()
+            .filter(|partition| partition.owner.is_some())
+            .count()
+    };
+    wait_for("the engine holds every partition", || held() == 8).await;
+    // Two workers join (and never claim): the engine's share is 3 of 8.
+    for id in ["joiner-1", "joiner-2"] {
+        let joiner = Worker {
+            id: id.to_owned(),
+            name: "test".to_owned(),
+        };
+        store
+            .heartbeat("tally", "memory", &joiner, 8, Duration::from_secs(600))
+            .await
+            .unwrap();
+    }
+    wait_for("the engine gave up all but its share", || held() == 3).await;
+    // One leaves: the share is 4, and five partitions are free.
+    store.leave("tally", "joiner-1").await.unwrap();
+    let left = tokio::time::Instant::now();
+    let mut most = 0;
+    while left.elapsed() < Duration::from_secs(8) {
+        most = most.max(held());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let at_the_end = held();
+    engine.shutdown().await.unwrap();
+    assert_eq!((at_the_end, most), (4, 4), "(held at the end, most held)");
+}
