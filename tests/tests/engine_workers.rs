@@ -329,3 +329,43 @@ async fn a_worker_claims_up_to_its_share_and_no_more() {
     engine.shutdown().await.unwrap();
     assert_eq!((at_the_end, most), (4, 4), "(held at the end, most held)");
 }
+
+/// Each worker takes only the events of the partitions it holds: across
+/// two workers, every event is handled (or skipped) once in all, not once
+/// by each. On a paused tokio clock.
+#[tokio::test(start_paused = true)]
+async fn each_worker_takes_only_the_events_of_its_partitions() {
+    let _guard = common::HangGuard::new(
+        "each_worker_takes_only_the_events_of_its_partitions",
+        Duration::from_secs(30),
+    );
+    let (store, log) = (MemoryStore::new(), MemoryLog::new());
+    let first = start(store.clone(), &log, Duration::from_secs(3));
+    let second = start(store.clone(), &log, Duration::from_secs(3));
+    let held_by = |owner: &str| {
+        store
+            .partitions("tally")
+            .iter()
+            .filter(|partition| partition.owner.as_deref() == Some(owner))
+            .count()
+    };
+    wait_for("each engine holds half the partitions", || {
+        let owners = owners(&store);
+        owners.len() == 2 && owners.iter().all(|owner| held_by(owner) == 4)
+    })
+    .await;
+    count_rounds(&log, 0..5, 20).await;
+    wait_until_consumed_in_memory(&store, &log).await;
+    let seen = |engine: &RunningEngine| {
+        let metrics = engine.metrics("tally").unwrap();
+        metrics.events_handled + metrics.events_skipped
+    };
+    let seen_in_all = seen(&first) + seen(&second);
+    first.shutdown().await.unwrap();
+    second.shutdown().await.unwrap();
+    assert_eq!(seen_in_all, 100, "events handled or skipped by the two");
+    assert_eq!(
+        mismatches_in_memory(&store, &log).await,
+        Vec::<String>::new()
+    );
+}
