@@ -49,6 +49,15 @@ fn owners(store: &MemoryStore) -> BTreeSet<String> {
         .collect()
 }
 
+/// How many tally partitions `owner` holds now.
+fn held_by(store: &MemoryStore, owner: &str) -> usize {
+    store
+        .partitions("tally")
+        .iter()
+        .filter(|partition| partition.owner.as_deref() == Some(owner))
+        .count()
+}
+
 async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !condition() {
@@ -251,16 +260,9 @@ async fn a_worker_that_shuts_down_hands_its_partitions_over_at_the_next_round() 
     let (store, log) = (MemoryStore::new(), MemoryLog::new());
     let leaving = start(store.clone(), &log, Duration::from_secs(3));
     let staying = start(store.clone(), &log, Duration::from_secs(3));
-    let held_by = |owner: &str| {
-        store
-            .partitions("tally")
-            .iter()
-            .filter(|partition| partition.owner.as_deref() == Some(owner))
-            .count()
-    };
     wait_for("each engine holds half the partitions", || {
         let owners = owners(&store);
-        owners.len() == 2 && owners.iter().all(|owner| held_by(owner) == 4)
+        owners.len() == 2 && owners.iter().all(|owner| held_by(&store, owner) == 4)
     })
     .await;
     let before: BTreeSet<String> = owners(&store);
@@ -275,7 +277,7 @@ async fn a_worker_that_shuts_down_hands_its_partitions_over_at_the_next_round() 
     let stayer = remaining.first().unwrap().clone();
     assert!(before.contains(&stayer));
     wait_for("the other engine holds every partition", || {
-        held_by(&stayer) == 8
+        held_by(&store, &stayer) == 8
     })
     .await;
     let handed_over_after = stopped.elapsed();
@@ -342,16 +344,9 @@ async fn each_worker_takes_only_the_events_of_its_partitions() {
     let (store, log) = (MemoryStore::new(), MemoryLog::new());
     let first = start(store.clone(), &log, Duration::from_secs(3));
     let second = start(store.clone(), &log, Duration::from_secs(3));
-    let held_by = |owner: &str| {
-        store
-            .partitions("tally")
-            .iter()
-            .filter(|partition| partition.owner.as_deref() == Some(owner))
-            .count()
-    };
     wait_for("each engine holds half the partitions", || {
         let owners = owners(&store);
-        owners.len() == 2 && owners.iter().all(|owner| held_by(owner) == 4)
+        owners.len() == 2 && owners.iter().all(|owner| held_by(&store, owner) == 4)
     })
     .await;
     count_rounds(&log, 0..5, 20).await;
