@@ -49,6 +49,28 @@ fn owners(store: &MemoryStore) -> BTreeSet<String> {
         .collect()
 }
 
+/// How many tally partitions any worker holds now.
+fn held_by_anyone(store: &MemoryStore) -> usize {
+    store
+        .partitions("tally")
+        .iter()
+        .filter(|partition| partition.owner.is_some())
+        .count()
+}
+
+/// A worker that joins the tally process (heartbeats, with a ten-minute
+/// lease) but never claims a partition.
+async fn join_without_claiming(store: &MemoryStore, id: &str) {
+    let worker = Worker {
+        id: id.to_owned(),
+        name: "test".to_owned(),
+    };
+    store
+        .heartbeat("tally", "memory", &worker, 8, Duration::from_secs(600))
+        .await
+        .unwrap();
+}
+
 /// How many tally partitions `owner` holds now.
 fn held_by(store: &MemoryStore, owner: &str) -> usize {
     store
@@ -212,25 +234,12 @@ async fn partitions_given_up_for_a_new_worker_are_not_claimed_back_for_three_rou
     );
     let (store, log) = (MemoryStore::new(), MemoryLog::new());
     let engine = start(store.clone(), &log, Duration::from_secs(3));
-    let held = || {
-        store
-            .partitions("tally")
-            .iter()
-            .filter(|partition| partition.owner.is_some())
-            .count()
-    };
+    let held = || held_by_anyone(&store);
     wait_for("the engine holds every partition", || held() == 8).await;
 
     // A second worker joins, so the engine gives up half; it leaves before
     // claiming any.
-    let newcomer = Worker {
-        id: "newcomer".to_owned(),
-        name: "test".to_owned(),
-    };
-    store
-        .heartbeat("tally", "memory", &newcomer, 8, Duration::from_secs(600))
-        .await
-        .unwrap();
+    join_without_claiming(&store, "newcomer").await;
     wait_for("the engine gave up half", || held() == 4).await;
     let given_up = tokio::time::Instant::now();
     store.leave("tally", "newcomer").await.unwrap();
@@ -299,24 +308,11 @@ async fn a_worker_claims_up_to_its_share_and_no_more() {
     );
     let (store, log) = (MemoryStore::new(), MemoryLog::new());
     let engine = start(store.clone(), &log, Duration::from_secs(3));
-    let held = || {
-        store
-            .partitions("tally")
-            .iter()
-            .filter(|partition| partition.owner.is_some())
-            .count()
-    };
+    let held = || held_by_anyone(&store);
     wait_for("the engine holds every partition", || held() == 8).await;
     // Two workers join (and never claim): the engine's share is 3 of 8.
     for id in ["joiner-1", "joiner-2"] {
-        let joiner = Worker {
-            id: id.to_owned(),
-            name: "test".to_owned(),
-        };
-        store
-            .heartbeat("tally", "memory", &joiner, 8, Duration::from_secs(600))
-            .await
-            .unwrap();
+        join_without_claiming(&store, id).await;
     }
     wait_for("the engine gave up all but its share", || held() == 3).await;
     // One leaves: the share is 4, and five partitions are free.
