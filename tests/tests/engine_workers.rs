@@ -80,6 +80,15 @@ fn held_by(store: &MemoryStore, owner: &str) -> usize {
         .count()
 }
 
+/// Waits until two workers hold four partitions each.
+async fn wait_for_two_halves(store: &MemoryStore) {
+    wait_for("each engine holds half the partitions", || {
+        let owners = owners(store);
+        owners.len() == 2 && owners.iter().all(|owner| held_by(store, owner) == 4)
+    })
+    .await;
+}
+
 async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !condition() {
@@ -269,11 +278,7 @@ async fn a_worker_that_shuts_down_hands_its_partitions_over_at_the_next_round() 
     let (store, log) = (MemoryStore::new(), MemoryLog::new());
     let leaving = start(store.clone(), &log, Duration::from_secs(3));
     let staying = start(store.clone(), &log, Duration::from_secs(3));
-    wait_for("each engine holds half the partitions", || {
-        let owners = owners(&store);
-        owners.len() == 2 && owners.iter().all(|owner| held_by(&store, owner) == 4)
-    })
-    .await;
+    wait_for_two_halves(&store).await;
     let before: BTreeSet<String> = owners(&store);
     leaving.shutdown().await.unwrap();
     let stopped = tokio::time::Instant::now();
@@ -340,11 +345,7 @@ async fn each_worker_takes_only_the_events_of_its_partitions() {
     let (store, log) = (MemoryStore::new(), MemoryLog::new());
     let first = start(store.clone(), &log, Duration::from_secs(3));
     let second = start(store.clone(), &log, Duration::from_secs(3));
-    wait_for("each engine holds half the partitions", || {
-        let owners = owners(&store);
-        owners.len() == 2 && owners.iter().all(|owner| held_by(&store, owner) == 4)
-    })
-    .await;
+    wait_for_two_halves(&store).await;
     count_rounds(&log, 0..5, 20).await;
     wait_until_consumed_in_memory(&store, &log).await;
     let seen = |engine: &RunningEngine| {
